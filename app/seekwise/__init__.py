@@ -1,0 +1,3 @@
+"""Seekwise: find your own files by meaning."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,225 @@
+"""`seekwise index|search|status|bench`: the command line over the same library facade the GUI uses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from datetime import datetime
+
+from seekwise import __version__
+from seekwise.core.errors import Interrupted, SeekwiseError
+from seekwise.core.library import Library, LibraryStatus, Progress
+from seekwise.core.search import snippet
+
+log = logging.getLogger("seekwise")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", default=argparse.SUPPRESS,
+                        help="library folder (default: $SEEKWISE_DATA_DIR or the platform's user data dir)")
+    parser.add_argument("--model", default=argparse.SUPPRESS,
+                        help="model id or a model folder with manifest.json (default: the bundled model)")
+    parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="seekwise", description="Find your own files by meaning.")
+    parser.add_argument("--version", action="version", version=f"seekwise {__version__}")
+    _common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("index", help="index folders (added to the library) or every known folder")
+    _common(p)
+    p.add_argument("folders", nargs="*", help="folders to add and index (default: all known folders)")
+    p.add_argument("--threads", type=int, default=None, help="model threads (default: all cores)")
+    p.add_argument("--max-file-mb", type=int, default=None, help="skip files larger than this")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("search", help="search the library by meaning")
+    _common(p)
+    p.add_argument("query", nargs="+")
+    p.add_argument("-k", "--limit", type=int, default=10, help="files to show (default 10)")
+    p.add_argument("--json", action="store_true", help="one JSON object per hit, best first")
+    p.add_argument("--exact", action="store_true", help="brute-force search instead of the HNSW index")
+
+    p = sub.add_parser("status", help="what is indexed, errors, model, sizes")
+    _common(p)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--problems", type=int, default=20, help="how many problem files to list")
+
+    p = sub.add_parser("bench", help="index DIR into a fresh library and time queries")
+    _common(p)
+    p.add_argument("folder")
+    p.add_argument("--queries", help="file with one query per line (default: a built-in set)")
+    p.add_argument("--json", dest="json_out", help="write the figures to this JSON file")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--keep", help="build the library here and keep it (default: a temp dir)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return COMMANDS[args.command](args)
+    except (KeyboardInterrupt, Interrupted):
+        print("\nseekwise: interrupted; what was indexed so far is kept.", file=sys.stderr)
+        return 130
+    except SeekwiseError as exc:
+        print(f"seekwise: {exc}", file=sys.stderr)
+        return 1
+
+
+def _open(args: argparse.Namespace, readonly: bool = False, **kw: object) -> Library:
+    return Library(getattr(args, "data_dir", None), model=getattr(args, "model", None),
+                   readonly=readonly, **kw)
+
+
+# -- index -------------------------------------------------------------------------------------
+
+def cmd_index(args: argparse.Namespace) -> int:
+    kw = {"threads": args.threads}
+    if args.max_file_mb:
+        kw["max_file_mb"] = args.max_file_mb
+    for folder in args.folders:
+        if not os.path.exists(folder):
+            print(f"seekwise: {folder}: no such folder", file=sys.stderr)
+            return 1
+    bar = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
+    cancel = threading.Event()
+    with _open(args, **kw) as lib:
+        if not args.folders and not lib.roots():
+            print("seekwise: no folders yet; say which: seekwise index ~/Documents", file=sys.stderr)
+            return 1
+        try:
+            report = lib.index(args.folders or None, progress=bar, cancel=cancel)
+        except KeyboardInterrupt:
+            cancel.set()
+            raise
+        finally:
+            bar.close()
+    for root in report.missing_roots:
+        print(f"seekwise: folder not found (kept its index as it was): {root}", file=sys.stderr)
+    print(f"{report.files_seen} files seen: {report.files_indexed} indexed, {report.files_unchanged} unchanged, "
+          f"{report.files_touched} touched, {report.files_removed} removed, {report.files_skipped} skipped, "
+          f"{report.files_failed} failed; {report.chunks_added} chunks "
+          f"({report.chunks_embedded} embedded, the rest from cache) in {report.seconds:.1f} s")
+    shown = report.problems[:10]
+    for path, reason in shown:
+        print(f"  {path}: {reason}")
+    if len(report.problems) > len(shown):
+        print(f"  … and {len(report.problems) - len(shown)} more (seekwise status --problems N)")
+    return 0
+
+
+class ProgressBar:
+    """One line on stderr, redrawn; the indexer calls it at most ten times a second."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.width = 0
+
+    def __call__(self, p: Progress) -> None:
+        if not self.enabled:
+            return
+        if p.phase == "scanning":
+            line = "scanning…"
+        elif p.phase == "indexing" and p.files_todo:
+            frac = p.bytes_done / p.bytes_todo if p.bytes_todo else p.files_done / p.files_todo
+            filled = int(frac * 24)
+            eta = f" ETA {_duration(p.eta_s)}" if p.eta_s is not None else ""
+            rate = p.chunks_embedded / max(p.elapsed - p.indexing_started, 1e-6)
+            name = os.path.basename(p.current)[:30]
+            line = (f"[{'#' * filled}{'.' * (24 - filled)}] {frac:4.0%} {p.files_done}/{p.files_todo} files "
+                    f"{rate:5.0f} chunks/s{eta}  {name}")
+        else:
+            line = f"{p.phase}…"
+        pad = max(0, self.width - len(line))
+        sys.stderr.write("\r" + line + " " * pad)
+        sys.stderr.flush()
+        self.width = len(line)
+
+    def close(self) -> None:
+        if self.enabled and self.width:
+            sys.stderr.write("\r" + " " * self.width + "\r")
+            sys.stderr.flush()
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+# -- search ------------------------------------------------------------------------------------
+
+def cmd_search(args: argparse.Namespace) -> int:
+    query = " ".join(args.query)
+    with _open(args, readonly=True) as lib:
+        hits = lib.search(query, k=args.limit, exact=args.exact)
+    if args.json:
+        for rank, hit in enumerate(hits, 1):
+            print(json.dumps({"rank": rank, "path": hit.path, "score": round(hit.score, 4), "line": hit.line,
+                              "text": hit.text, "chunk_id": hit.best.chunk_id,
+                              "others": [{"line": p.line, "score": round(p.score, 4)} for p in hit.others]},
+                             ensure_ascii=False))
+        return 0
+    if not hits:
+        print("No results. (Is anything indexed? seekwise status)")
+        return 0
+    for rank, hit in enumerate(hits, 1):
+        print(f"{rank:2}. {hit.score:.3f}  {hit.path}:{hit.line}")
+        print(f"    {snippet(hit.text)}")
+    return 0
+
+
+# -- status ------------------------------------------------------------------------------------
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with _open(args, readonly=True) as lib:
+        st = lib.status(problems=args.problems)
+    if args.json:
+        print(json.dumps(st.__dict__, indent=2, default=str))
+        return 0
+    print(format_status(st))
+    return 0
+
+
+def format_status(st: LibraryStatus) -> str:
+    when = datetime.fromtimestamp(st.last_indexed).strftime("%Y-%m-%d %H:%M") if st.last_indexed else "never"
+    lines = [
+        f"Library:  {st.data_dir}",
+        f"Model:    {st.model_id} ({st.model_version}) from {st.model_folder}",
+        "Folders:  " + (", ".join(st.roots) if st.roots else "none yet (seekwise index FOLDER)"),
+        f"Files:    {st.files} known: " + ", ".join(f"{n} {s}" for s, n in sorted(st.by_status.items())),
+        f"Chunks:   {st.chunks} ({st.vectors} cached vectors)",
+        f"Sizes:    store {st.store_bytes / 2**20:.1f} MB, ANN index {st.ann_bytes / 2**20:.1f} MB",
+        f"Indexed:  {when}",
+    ]
+    if st.problems:
+        lines.append("Problems:")
+        lines += [f"  [{status}] {path}: {reason}" for path, status, reason in st.problems]
+    return "\n".join(lines)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from seekwise.bench import run_bench
+
+    return run_bench(args)
+
+
+COMMANDS = {"index": cmd_index, "search": cmd_search, "status": cmd_status, "bench": cmd_bench}
+
+if __name__ == "__main__":
+    raise SystemExit(main())

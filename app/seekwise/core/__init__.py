@@ -1,0 +1,1 @@
+"""The engine: pure Python and numpy, never Qt."""

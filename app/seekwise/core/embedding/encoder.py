@@ -1,0 +1,201 @@
+"""Text to unit vectors with ONNX Runtime, in length-sorted batches; ORT releases the GIL while it works."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import numpy as np
+
+from seekwise.core.embedding.manifest import ModelManifest, verify_files
+from seekwise.core.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+BATCH_TOKENS = 8192  # padded tokens per model call: big enough to amortise, small enough for cache
+MAX_BATCH = 64
+QUERY_CACHE_SIZE = 512
+
+
+class Encoder:
+    """One loaded model. Counts its work so tests can prove what was (not) embedded."""
+
+    def __init__(self, manifest: ModelManifest, threads: int | None = None, verify: bool = True) -> None:
+        import onnxruntime as ort
+
+        if verify:
+            verify_files(manifest)
+        self.manifest = manifest
+        self.threads = threads or os.cpu_count() or 1
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = self.threads
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.log_severity_level = 3
+        self.tokenizer = load_tokenizer(manifest)
+        try:
+            self._session = ort.InferenceSession(str(manifest.model_path), opts,
+                                                 providers=["CPUExecutionProvider"])
+        except Exception as exc:  # ORT raises its own untyped errors
+            raise ModelError(f"Cannot load model '{manifest.id}' from {manifest.folder}: {exc}") from exc
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        outputs = [o.name for o in self._session.get_outputs()]
+        self._output = manifest.output if manifest.output in outputs else outputs[0]
+        self._pad_id = self.tokenizer.token_to_id("[PAD]") or 0
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self.texts_embedded = 0
+        self.model_calls = 0
+
+    @property
+    def dims(self) -> int:
+        return self.manifest.dims
+
+    @property
+    def version_id(self) -> str:
+        return self.manifest.version_id
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for chunks; a chunk longer than the model takes is a bug upstream, never cut quietly."""
+        prefixed = [self.manifest.document_prefix + t for t in texts]
+        encodings = self.tokenizer.encode_batch(prefixed)
+        too_long = [i for i, e in enumerate(encodings) if len(e.ids) > self.manifest.max_tokens]
+        if too_long:
+            raise ValueError(f"{len(too_long)} text(s) exceed {self.manifest.max_tokens} tokens; "
+                             "the chunker must split them")
+        return self._run([e.ids for e in encodings])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """A query's vector, from a small LRU cache when the same query comes again (typing, paging)."""
+        with self._cache_lock:
+            hit = self._query_cache.get(text)
+            if hit is not None:
+                self._query_cache.move_to_end(text)
+                return hit
+        ids = self.tokenizer.encode(self.manifest.query_prefix + text).ids
+        if len(ids) > self.manifest.max_tokens:
+            log.warning("query of %d tokens cut to the model's %d", len(ids), self.manifest.max_tokens)
+            ids = ids[: self.manifest.max_tokens - 1] + ids[-1:]
+        vec = self._run([ids])[0]
+        vec.setflags(write=False)
+        with self._cache_lock:
+            self._query_cache[text] = vec
+            if len(self._query_cache) > QUERY_CACHE_SIZE:
+                self._query_cache.popitem(last=False)
+        return vec
+
+    def _run(self, id_lists: list[list[int]]) -> np.ndarray:
+        out = np.empty((len(id_lists), self.dims), dtype=np.float32)
+        order = sorted(range(len(id_lists)), key=lambda i: len(id_lists[i]))
+        start = 0
+        while start < len(order):
+            longest = len(id_lists[order[start]])
+            end = start + 1
+            while end < len(order) and end - start < MAX_BATCH:
+                longest = len(id_lists[order[end]])
+                if longest * (end - start + 1) > BATCH_TOKENS:
+                    break
+                end += 1
+            batch = order[start:end]
+            out[batch] = self._run_batch([id_lists[i] for i in batch])
+            start = end
+        self.texts_embedded += len(id_lists)
+        return out
+
+    def _run_batch(self, id_lists: list[list[int]]) -> np.ndarray:
+        width = max(len(ids) for ids in id_lists)
+        input_ids = np.full((len(id_lists), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(id_lists), width), dtype=np.int64)
+        for row, ids in enumerate(id_lists):
+            input_ids[row, : len(ids)] = ids
+            mask[row, : len(ids)] = 1
+        feed = {"input_ids": input_ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.zeros_like(input_ids)
+        feed = {k: v for k, v in feed.items() if k in self._inputs}
+        hidden = self._session.run([self._output], feed)[0]
+        self.model_calls += 1
+        return self._pool(hidden, mask)
+
+    def _pool(self, hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        pooling = self.manifest.pooling
+        if pooling == "none":
+            vecs = hidden
+        elif pooling == "cls":
+            vecs = hidden[:, 0]
+        elif pooling == "last":
+            vecs = hidden[np.arange(len(hidden)), mask.sum(axis=1) - 1]
+        else:
+            weights = mask[..., None].astype(np.float32)
+            vecs = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        vecs = np.ascontiguousarray(vecs[:, : self.dims], dtype=np.float32)
+        if self.manifest.normalize:
+            vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        return vecs
+
+
+def load_tokenizer(manifest: ModelManifest):  # noqa: ANN201 - tokenizers.Tokenizer
+    """The model's tokenizer alone (fast): enough to chunk without loading the network."""
+    from tokenizers import Tokenizer
+
+    try:
+        tok = Tokenizer.from_file(str(manifest.tokenizer_path))
+    except Exception as exc:  # tokenizers raises untyped errors
+        raise ModelError(f"Cannot load the tokenizer of model '{manifest.id}' "
+                         f"({manifest.tokenizer_path}): {exc}") from exc
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
+class TokenCounter:
+    """Counts content tokens the way the encoder will see them, for the chunker."""
+
+    def __init__(self, manifest: ModelManifest) -> None:
+        self.tokenizer = load_tokenizer(manifest)
+        specials = len(self.tokenizer.encode("").ids)
+        prefix = manifest.document_prefix
+        prefix_tokens = len(self.tokenizer.encode(prefix, add_special_tokens=False).ids) if prefix else 0
+        self.budget = manifest.max_tokens - specials - prefix_tokens
+        self.tag = (manifest.tokenizer_sha256 or manifest.id)[:12]
+
+    def __call__(self, texts: Sequence[str]) -> list[int]:
+        return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
+
+    def token_starts(self, texts: Sequence[str]) -> list[list[int]]:
+        """Char offsets where each content token starts: span counts by bisection, one pass per file.
+
+        Long texts go in as whitespace-cut pieces: a batch of pieces runs on every core, and a token
+        never crosses whitespace, so the offsets are the same as for the whole text.
+        """
+        owners: list[tuple[int, int]] = []
+        pieces: list[str] = []
+        for i, text in enumerate(texts):
+            for offset, piece in _whitespace_pieces(text, PIECE_CHARS):
+                owners.append((i, offset))
+                pieces.append(piece)
+        out: list[list[int]] = [[] for _ in texts]
+        for (i, offset), enc in zip(owners, self.tokenizer.encode_batch(pieces, add_special_tokens=False)):
+            out[i].extend(offset + start for start, _ in enc.offsets)
+        return out
+
+
+PIECE_CHARS = 4096
+
+
+def _whitespace_pieces(text: str, size: int) -> list[tuple[int, str]]:
+    if len(text) <= 2 * size:
+        return [(0, text)]
+    out = []
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + size)
+        if end < len(text):
+            cut = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
+            end = cut + 1 if cut > start else end  # no space at all: a mid-word cut, checked later
+        out.append((start, text[start:end]))
+        start = end
+    return out

@@ -1,0 +1,27 @@
+"""Typed errors a user can meet; the CLI and GUI map them to their own wording."""
+
+from __future__ import annotations
+
+
+class SeekwiseError(Exception):
+    """Base of every error the engine raises on purpose (never a bug)."""
+
+
+class Interrupted(SeekwiseError):
+    """The user cancelled; callers stay silent about it."""
+
+
+class ModelError(SeekwiseError):
+    """The embedding model cannot be used: missing, corrupt or malformed."""
+
+
+class StoreError(SeekwiseError):
+    """The library's store cannot be opened or written."""
+
+
+class LibraryLocked(SeekwiseError):
+    """Another process is already writing to this library."""
+
+
+class DiskFull(StoreError):
+    """The disk holding the library has no room left; nothing committed is lost."""

@@ -1,0 +1,305 @@
+"""Roots to store and index: scan, diff, extract, chunk, embed only the misses, commit in batches."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from seekwise.core import extract
+from seekwise.core.ann import AnnIndex
+from seekwise.core.chunking import Chunker
+from seekwise.core.embedding import Encoder
+from seekwise.core.errors import Interrupted
+from seekwise.core.lazy import Lazy
+from seekwise.core.scanner import SeenFile, scan
+from seekwise.core.store import FileChange, FileRecord, NewChunk, Store, text_digest
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_FILE_MB = 32
+BATCH_MISSES = 256        # chunks to embed before a commit
+BATCH_FILES = 500         # files per commit when there is little to embed
+BATCH_SECONDS = 3.0       # a commit at least this often, so a kill loses little
+ANN_SAVE_SECONDS = 60.0
+
+
+@dataclass
+class Progress:
+    """A snapshot the CLI prints and the GUI polls; never a call per file."""
+
+    phase: str = "starting"           # scanning, indexing, saving, done
+    files_total: int = 0              # files seen by the scan
+    files_todo: int = 0               # new or changed ones, the real work
+    files_done: int = 0
+    bytes_todo: int = 0
+    bytes_done: int = 0
+    chunks_added: int = 0
+    chunks_embedded: int = 0
+    errors: int = 0
+    current: str = ""
+    started: float = field(default_factory=time.monotonic)
+    indexing_started: float = 0.0
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    @property
+    def eta_s(self) -> float | None:
+        if self.phase != "indexing" or self.bytes_done <= 0 or self.bytes_todo <= 0:
+            return None
+        rate = self.bytes_done / max(self.elapsed - self.indexing_started, 1e-6)
+        return max(0.0, (self.bytes_todo - self.bytes_done) / rate)
+
+
+@dataclass
+class IndexReport:
+    files_seen: int = 0
+    files_indexed: int = 0         # new or changed, now searchable
+    files_unchanged: int = 0
+    files_touched: int = 0         # mtime changed, content not
+    files_removed: int = 0
+    files_skipped: int = 0         # not a format we read
+    files_failed: int = 0
+    chunks_added: int = 0
+    chunks_embedded: int = 0       # model work done; the rest came from the vector cache
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    missing_roots: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class _Batch:
+    changes: list[FileChange] = field(default_factory=list)
+    misses: dict[bytes, str] = field(default_factory=dict)  # digest -> text to embed
+    removed: list[str] = field(default_factory=list)
+    touched: list[FileRecord] = field(default_factory=list)  # same content, new mtime
+
+    def __len__(self) -> int:
+        return len(self.changes) + len(self.removed) + len(self.touched)
+
+
+class Indexer:
+    """The only writer of a library. Cancel with the Event; progress via the callback."""
+
+    def __init__(self, store: Store, model_version: str, encoder: Lazy[Encoder], ann: Lazy[AnnIndex],
+                 chunker: Lazy[Chunker], chunking_version: str,
+                 max_file_bytes: int = DEFAULT_MAX_FILE_MB << 20) -> None:
+        self.store = store
+        self.model_version = model_version
+        self.encoder = encoder
+        self.ann = ann
+        self.chunker = chunker
+        self.chunking_version = chunking_version
+        self.max_file_bytes = max_file_bytes
+
+    # -- the run -------------------------------------------------------------------------------
+
+    def run(self, roots: list[str], progress: Callable[[Progress], None] | None = None,
+            cancel: threading.Event | None = None) -> IndexReport:
+        cancel = cancel or threading.Event()
+        report = IndexReport()
+        prog = Progress(phase="scanning")
+        notify = _Throttle(progress)
+        notify(prog, force=True)
+        t0 = time.monotonic()
+
+        seen = scan(roots, cancelled=cancel.is_set)
+        if cancel.is_set():
+            raise Interrupted()
+        report.files_seen = len(seen.files)
+        report.missing_roots = seen.missing_roots
+        report.problems.extend(seen.problems)
+        todo, removed = self._diff(roots, seen, report)
+        prog.files_total, prog.files_todo = len(seen.files), len(todo)
+        prog.bytes_todo = sum(f.size for f in todo)
+        prog.phase, prog.indexing_started = "indexing", prog.elapsed
+        notify(prog, force=True)
+
+        batch = _Batch(removed=removed)
+        for path, reason in seen.problems:
+            old = self.store.get_file(path)
+            if old is None or (old.status, old.reason) != ("error", reason):
+                batch.changes.append(FileChange(FileRecord(path, 0, 0, status="error", reason=reason,
+                                                           indexed_at=time.time())))
+            report.files_failed += 1
+        last_commit = last_save = time.monotonic()
+        try:
+            for seen_file in todo:
+                if cancel.is_set():
+                    raise Interrupted()
+                prog.current = seen_file.path
+                self._process(seen_file, batch, report)
+                prog.files_done += 1
+                prog.bytes_done += seen_file.size
+                prog.errors = report.files_failed
+                notify(prog)
+                if (len(batch.misses) >= BATCH_MISSES or len(batch) >= BATCH_FILES
+                        or time.monotonic() - last_commit > BATCH_SECONDS):
+                    self._commit(batch, report, prog)
+                    batch = _Batch()
+                    last_commit = time.monotonic()
+                    if last_commit - last_save > ANN_SAVE_SECONDS:
+                        self._save_ann()
+                        last_save = time.monotonic()
+            self._commit(batch, report, prog)
+        finally:
+            # Whatever was committed stays; the saved ANN catches up from the store next time if we die here.
+            if self.ann.loaded:
+                prog.phase = "saving"
+                notify(prog, force=True)
+                self._save_ann()
+        prog.phase, prog.current = "done", ""
+        notify(prog, force=True)
+        report.seconds = time.monotonic() - t0
+        return report
+
+    # -- diff ----------------------------------------------------------------------------------
+
+    def _diff(self, roots: list[str], seen, report: IndexReport) -> tuple[list[SeenFile], list[str]]:  # noqa: ANN001
+        """What is new or changed by size/mtime (or needs new extraction), and what disappeared."""
+        known: dict[str, FileRecord] = {}
+        for root in roots:
+            if root in seen.missing_roots:
+                continue
+            prefix = root if root.endswith(os.sep) else root + os.sep
+            for rec in self.store.iter_files(prefix):
+                known[rec.path] = rec
+            rec = self.store.get_file(root)
+            if rec:
+                known[rec.path] = rec
+        todo: list[SeenFile] = []
+        seen_paths = set()
+        for f in seen.files:
+            seen_paths.add(f.path)
+            rec = known.get(f.path)
+            if rec is None or rec.size != f.size or rec.mtime_ns != f.mtime_ns or self._outdated(rec, f.path):
+                todo.append(f)
+            else:
+                report.files_unchanged += 1
+        guarded = tuple(d + os.sep for d in seen.unreadable_dirs)
+        problem_paths = {p for p, _ in seen.problems}
+        removed = [p for p in known if p not in seen_paths and p not in problem_paths
+                   and not p.startswith(guarded)]
+        report.files_removed = len(removed)
+        return todo, removed
+
+    def _outdated(self, rec: FileRecord, path: str) -> bool:
+        """A better extractor or new chunking rules mean the file is read again."""
+        if rec.status == "unsupported":
+            return extract.is_supported(path)
+        if rec.status in ("ok", "empty"):
+            return rec.chunking != self.chunking_version or rec.extractor != extract.extractor_id(path)
+        return rec.status == "error"  # retry files that failed: they may be readable now
+
+    # -- one file ------------------------------------------------------------------------------
+
+    def _process(self, f: SeenFile, batch: _Batch, report: IndexReport) -> None:
+        rec = FileRecord(path=f.path, size=f.size, mtime_ns=f.mtime_ns, indexed_at=time.time())
+        if not extract.is_supported(f.path):
+            rec.status, rec.reason = "unsupported", "not a file type Seekwise reads"
+            report.files_skipped += 1
+            batch.changes.append(FileChange(rec))
+            return
+        if f.size > self.max_file_bytes:
+            self._fail(rec, "skipped", f"larger than the {self.max_file_bytes >> 20} MB limit", batch, report)
+            return
+        try:
+            with open(f.path, "rb") as fh:
+                data = fh.read(self.max_file_bytes + 1)
+        except OSError as exc:
+            reason = ("permission denied" if isinstance(exc, PermissionError) else
+                      "disappeared while being read" if isinstance(exc, FileNotFoundError) else
+                      f"cannot read: {exc.strerror or exc}")
+            self._fail(rec, "error", reason, batch, report)
+            return
+        if len(data) > self.max_file_bytes:
+            self._fail(rec, "skipped", f"larger than the {self.max_file_bytes >> 20} MB limit", batch, report)
+            return
+        rec.size = len(data)
+        rec.sha256 = hashlib.sha256(data).hexdigest()
+        old = self.store.get_file(f.path)
+        if old and old.sha256 == rec.sha256 and not self._outdated(replace(old, size=rec.size), f.path):
+            report.files_touched += 1
+            batch.touched.append(replace(old, size=rec.size, mtime_ns=f.mtime_ns))
+            return
+        try:
+            doc = extract.extract(f.path, data)
+        except extract.Unsupported as exc:
+            self._fail(rec, "skipped", exc.reason, batch, report)
+            return
+        except extract.ExtractionError as exc:
+            self._fail(rec, "error", exc.reason, batch, report)
+            return
+        rec.kind, rec.extractor, rec.chunking = doc.kind, doc.extractor, self.chunking_version
+        chunks = self.chunker.get().chunk(doc.text, doc.kind) if doc.text.strip() else []
+        rec.status = "ok" if chunks else "empty"
+        rec.reason = "" if chunks else "no text in this file"
+        new_chunks = [NewChunk(c.start, c.end, c.line, c.text, text_digest(self.chunking_version, c.text))
+                      for c in chunks]
+        for ch in new_chunks:
+            batch.misses.setdefault(ch.digest, ch.text)
+        batch.changes.append(FileChange(rec, new_chunks))
+        report.files_indexed += 1
+
+    def _fail(self, rec: FileRecord, status: str, reason: str, batch: _Batch, report: IndexReport) -> None:
+        rec.status, rec.reason = status, reason
+        if status == "error":
+            report.files_failed += 1
+        else:
+            report.files_skipped += 1
+        report.problems.append((rec.path, reason))
+        batch.changes.append(FileChange(rec))
+
+    # -- commit --------------------------------------------------------------------------------
+
+    def _commit(self, batch: _Batch, report: IndexReport, prog: Progress) -> None:
+        if not len(batch):
+            return
+        vectors: dict[bytes, np.ndarray] = {}
+        if batch.misses:
+            missing = self.store.missing_vectors(self.model_version, batch.misses)
+            digests = [d for d in batch.misses if d in missing]
+            if digests:
+                vecs = self.encoder.get().embed_documents([batch.misses[d] for d in digests])
+                vectors = dict(zip(digests, vecs))
+                report.chunks_embedded += len(digests)
+                prog.chunks_embedded += len(digests)
+        result = self.store.commit(batch.changes, batch.removed, vectors, self.model_version,
+                                   touched=batch.touched)
+        report.chunks_added += len(result.added)
+        prog.chunks_added += len(result.added)
+        if self.ann.loaded or result.added or result.removed:
+            ann = self.ann.get()
+            ann.remove(result.removed)
+            if result.added:
+                ids = np.fromiter((cid for cid, _ in result.added), dtype=np.int64)
+                vecs = self.store.get_vectors(self.model_version, (d for _, d in result.added),
+                                              ann.settings.dims)
+                ann.add(ids, vecs)
+
+    def _save_ann(self) -> None:
+        self.ann.get().save(self.store.generation())
+
+
+class _Throttle:
+    """Calls back at most ten times a second, plus on every phase change."""
+
+    def __init__(self, callback: Callable[[Progress], None] | None) -> None:
+        self.callback = callback
+        self.last = 0.0
+
+    def __call__(self, prog: Progress, force: bool = False) -> None:
+        if self.callback is None:
+            return
+        now = time.monotonic()
+        if force or now - self.last >= 0.1:
+            self.last = now
+            self.callback(prog)

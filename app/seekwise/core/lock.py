@@ -1,0 +1,67 @@
+"""One writer per library, across processes: an OS file lock the kernel drops if we die."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from seekwise.core.errors import LibraryLocked
+
+
+class WriterLock:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh = None
+
+    def acquire(self) -> "WriterLock":
+        fh = open(self.path, "a+")
+        try:
+            _lock(fh)
+        except OSError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            fh.close()
+            raise LibraryLocked(f"Another Seekwise process (pid {holder}) is indexing this library "
+                                f"({self.path.parent}); wait for it to finish or stop it.") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._fh = fh
+        return self
+
+    def release(self) -> None:
+        if self._fh is not None:
+            try:
+                self._fh.seek(0)
+                self._fh.truncate()
+                _unlock(self._fh)
+            finally:
+                self._fh.close()
+                self._fh = None
+
+    def __enter__(self) -> "WriterLock":
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+if os.name == "nt":  # pragma: no cover - exercised on Windows CI only
+    import msvcrt
+
+    def _lock(fh) -> None:  # noqa: ANN001
+        fh.seek(0)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+
+    def _unlock(fh) -> None:  # noqa: ANN001
+        fh.seek(0)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+else:
+    import fcntl
+
+    def _lock(fh) -> None:  # noqa: ANN001
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(fh) -> None:  # noqa: ANN001
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)

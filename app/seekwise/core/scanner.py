@@ -1,0 +1,96 @@
+"""Walk the chosen folders: every file with its size and mtime, and every place we could not look."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import stat
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+IGNORED_DIRS = frozenset({
+    "node_modules", "__pycache__", "venv", "site-packages", "bower_components",
+    "$RECYCLE.BIN", "System Volume Information", "lost+found",
+})
+
+
+@dataclass(frozen=True)
+class SeenFile:
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class ScanResult:
+    files: list[SeenFile] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    unreadable_dirs: list[str] = field(default_factory=list)  # keep what we indexed under these
+    missing_roots: list[str] = field(default_factory=list)
+
+
+def is_ignored(name: str) -> bool:
+    """Hidden files and folders, and the usual machine-made trees, are not a person's documents."""
+    return name.startswith(".") or name in IGNORED_DIRS or name.endswith("~")
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, FileNotFoundError):
+        return "disappeared while scanning (or a broken link)"
+    return exc.strerror or str(exc)
+
+
+def scan(roots: Iterable[str], ignored: Callable[[str], bool] = is_ignored,
+         cancelled: Callable[[], bool] = lambda: False) -> ScanResult:
+    """Iterative walk that follows links to folders once each (a link loop cannot trap it)."""
+    result = ScanResult()
+    visited: set[tuple[int, int]] = set()
+    for root in roots:
+        try:
+            st = os.stat(root)
+        except OSError:
+            result.missing_roots.append(root)
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            result.files.append(SeenFile(root, st.st_size, st.st_mtime_ns))
+            continue
+        visited.add((st.st_dev, st.st_ino))
+        stack = [root]
+        while stack:
+            if cancelled():
+                return result
+            folder = stack.pop()
+            try:
+                with os.scandir(folder) as it:
+                    entries = list(it)
+            except OSError as exc:
+                result.problems.append((folder, _reason(exc)))
+                result.unreadable_dirs.append(folder)
+                continue
+            for entry in entries:
+                if ignored(entry.name):
+                    continue
+                try:
+                    is_link = entry.is_symlink()
+                    st = entry.stat(follow_symlinks=True)
+                except OSError as exc:
+                    result.problems.append((entry.path, _reason(exc)))
+                    continue
+                if stat.S_ISDIR(st.st_mode):
+                    key = (st.st_dev, st.st_ino)
+                    if key in visited:
+                        if is_link:
+                            log.debug("link to a folder already seen: %s", entry.path)
+                        continue
+                    visited.add(key)
+                    stack.append(entry.path)
+                elif stat.S_ISREG(st.st_mode):
+                    result.files.append(SeenFile(entry.path, st.st_size, st.st_mtime_ns))
+    return result

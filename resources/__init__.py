@@ -1,0 +1,1 @@
+"""Bundled data: the default model, icons, desktop entries."""
