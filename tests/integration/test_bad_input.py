@@ -84,7 +84,8 @@ def test_unreadable_file_is_recorded_as_permission_denied(open_tmp):
     code = ("import json, os\n"
             "import hnswlib, lmdb, numpy, onnxruntime, tokenizers\n"
             "from seekwise.core import library, indexer, extract\n"
-            "from seekwise.core.embedding import encoder\n"
+            "from seekwise.core.embedding import encoder, resolve_model\n"
+            "resolve_model(); import importlib.resources, json.decoder, encodings.idna\n"
             + drop +
             f"lib = library.Library({str(data_dir)!r}, threads=1)\n"
             f"r = lib.index([{str(corpus)!r}])\n"
