@@ -41,14 +41,16 @@ def sample_chunks(library: Path, n: int, seed: int = 7) -> list[str]:
     return texts
 
 
-def time_runs(fn, texts: list[str], repeats: int) -> tuple[float, np.ndarray]:
-    """Median seconds over `repeats` full passes, and the vectors of the last one."""
-    seconds, vecs = [], None
+def interleaved(contenders: dict, texts: list[str], repeats: int) -> dict[str, tuple[float, np.ndarray]]:
+    """Median seconds per contender over `repeats` rounds, taking turns so machine noise hits all alike."""
+    seconds: dict[str, list[float]] = {name: [] for name in contenders}
+    vectors: dict[str, np.ndarray] = {}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        vecs = fn(texts)
-        seconds.append(time.perf_counter() - t0)
-    return statistics.median(seconds), np.asarray(vecs, dtype=np.float32)
+        for name, fn in contenders.items():
+            t0 = time.perf_counter()
+            vectors[name] = np.asarray(fn(texts), dtype=np.float32)
+            seconds[name].append(time.perf_counter() - t0)
+    return {name: (statistics.median(s), vectors[name]) for name, s in seconds.items()}
 
 
 def sentence_transformers_model(threads: int):
@@ -74,7 +76,7 @@ def main() -> int:
     ap.add_argument("library", type=Path)
     ap.add_argument("--sample", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--fp32", type=Path, default=FP32_DEFAULT, help="fp32 ONNX model folder")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
@@ -84,19 +86,23 @@ def main() -> int:
     results: dict[str, dict] = {}
 
     model, torch_version = sentence_transformers_model(args.threads)
-    st_encode = lambda t: model.encode(t, batch_size=32, normalize_embeddings=True)  # noqa: E731
-    st_encode(texts[:64])  # warm-up
-    s, ref = time_runs(st_encode, texts, args.repeats)
-    results["sentence-transformers (torch fp32)"] = {"seconds": s, "torch": torch_version}
-
-    contenders = [("seekwise onnx int8", resolve_model())]
+    peer_name = "sentence-transformers (torch fp32)"
+    contenders = {peer_name: lambda t: model.encode(t, batch_size=32, normalize_embeddings=True)}
+    manifests = [("seekwise onnx int8", resolve_model())]
     if (args.fp32 / "manifest.json").is_file():
-        contenders.append(("seekwise onnx fp32", resolve_model(str(args.fp32))))
-    for name, manifest in contenders:
-        enc = Encoder(manifest, threads=args.threads)
-        enc.embed_documents(texts[:64])
-        s, vecs = time_runs(enc.embed_documents, texts, args.repeats)
-        results[name] = {"seconds": s, "cosine_vs_torch_fp32": cosines(vecs, ref)}
+        manifests.append(("seekwise onnx fp32", resolve_model(str(args.fp32))))
+    for name, manifest in manifests:
+        contenders[name] = Encoder(manifest, threads=args.threads).embed_documents
+    for fn in contenders.values():
+        fn(texts[:64])  # warm-up
+    timed = interleaved(contenders, texts, args.repeats)
+    ref = timed[peer_name][1]
+    for name, (s, vecs) in timed.items():
+        results[name] = {"seconds": s}
+        if name == peer_name:
+            results[name]["torch"] = torch_version
+        else:
+            results[name]["cosine_vs_torch_fp32"] = cosines(vecs, ref)
 
     peer = results["sentence-transformers (torch fp32)"]["seconds"]
     print(f"{'contender':<36} {'chunks/s':>9} {'vs peer':>8}  cosine to torch fp32 (mean / min)")

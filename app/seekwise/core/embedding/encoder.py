@@ -15,7 +15,7 @@ from seekwise.core.errors import ModelError
 
 log = logging.getLogger(__name__)
 
-BATCH_TOKENS = 8192  # padded tokens per model call: big enough to amortise, small enough for cache
+BATCH_TOKENS = 2048  # padded tokens per model call: measured fastest on 2 cores (73/s at 8192, 86/s here)
 MAX_BATCH = 64
 QUERY_CACHE_SIZE = 512
 
