@@ -1,7 +1,9 @@
-"""File bytes to text: one module per family, chosen by a registry."""
+"""File bytes to text: one module per format family, chosen by a registry keyed on file names."""
 
-from seekwise.core.extract.base import Document, ExtractionError, Unsupported
-from seekwise.core.extract.registry import SUPPORTED_EXTENSIONS, extract, extractor_id, is_supported
+from seekwise.core.extract.base import Document, ExtractionError, Family, Unsupported
+from seekwise.core.extract.registry import (
+    FAMILIES, SUPPORTED_EXTENSIONS, extract, extractor_id, family_for, is_supported,
+)
 
-__all__ = ["Document", "ExtractionError", "SUPPORTED_EXTENSIONS", "Unsupported", "extract", "extractor_id",
-           "is_supported"]
+__all__ = ["Document", "ExtractionError", "FAMILIES", "Family", "SUPPORTED_EXTENSIONS", "Unsupported",
+           "extract", "extractor_id", "family_for", "is_supported"]

@@ -1,7 +1,8 @@
-"""What every extractor returns or raises."""
+"""What every extractor returns, raises and registers, so families stay interchangeable."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -11,9 +12,9 @@ class Document:
 
     text: str
     kind: str            # family: text, markdown, code, html
-    extractor: str       # id/version, e.g. "html/1": bump it when the output changes, files are re-read
-    language: str | None = None
-    title: str | None = None
+    extractor: str       # id/version, e.g. "html/2": bump it when the output changes, files are re-read
+    language: str | None = None   # code only: "python", "rust", ...
+    title: str | None = None      # html <title>, markdown first "# " heading
 
 
 class ExtractionError(Exception):
@@ -26,3 +27,17 @@ class ExtractionError(Exception):
 
 class Unsupported(ExtractionError):
     """Not something we read (binary content, unknown type): recorded as skipped, not as an error."""
+
+
+Reader = Callable[[bytes, str], Document]
+"""(file bytes, lower-case file name) -> Document; raises ExtractionError for what it cannot read."""
+
+
+@dataclass(frozen=True)
+class Family:
+    """One format family as the registry sees it: its id, what it claims by name, how it reads."""
+
+    id: str                                  # "name/version"; every Document it returns carries it
+    read: Reader
+    extensions: frozenset[str] = frozenset()  # lower-case, with the dot: ".md"
+    names: frozenset[str] = frozenset()       # exact lower-case file names: "makefile"

@@ -1,101 +1,226 @@
-"""HTML: visible text only, with headings as '#' lines and blocks as paragraphs."""
+"""HTML: the text a browser shows, with headings as '#' lines and blocks as lines and paragraphs."""
 
 from __future__ import annotations
 
+import html as _entities
+import logging
 import re
-from html.parser import HTMLParser
 
-from seekwise.core.extract.base import Document, ExtractionError
-from seekwise.core.extract.decode import decode_text
+from seekwise.core.extract.base import Document, Family
+from seekwise.core.extract.decode import decode, usable_charset
+from seekwise.core.extract.htmlscan import END, START, TEXT, Token, tokens
 
-VERSION = "html/1"
+log = logging.getLogger(__name__)
+
+VERSION = "html/2"
 EXTENSIONS = frozenset({".html", ".htm", ".xhtml", ".shtml"})
 
-_HIDDEN = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe", "object", "canvas"})
+_HIDDEN = frozenset({"template", "svg", "canvas", "audio", "video", "object"})  # and htmlscan.RAW_HIDDEN
+_HEAD_CONTENT = frozenset({"title", "meta", "link", "style", "script", "base", "noscript", "template",
+                           "basefont", "bgsound", "head"})
 _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-                   "source", "track", "wbr"})
-_BLOCK = frozenset({"p", "div", "section", "article", "aside", "header", "footer", "nav", "main", "ul", "ol",
-                    "li", "dl", "dt", "dd", "table", "tr", "blockquote", "figure", "figcaption", "form",
-                    "fieldset", "details", "summary", "address", "hr", "br", "caption", "body", "html"})
+                   "source", "track", "wbr", "basefont", "bgsound", "keygen"})
+_PARAGRAPH = frozenset({"p", "blockquote", "pre", "listing", "xmp", "table", "ul", "ol", "dl", "section",
+                        "article", "header", "footer", "main", "aside", "nav", "figure", "hr", "form",
+                        "fieldset", "details", "address", "center", "menu", "hgroup", "plaintext"})
+_LINE = frozenset({"div", "li", "dt", "dd", "tr", "caption", "figcaption", "summary", "option", "legend",
+                   "body", "html", "textarea", "dialog", "search"})
 _CELL = frozenset({"td", "th"})
+_PRE = frozenset({"pre", "listing", "xmp", "plaintext", "textarea"})
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}
-_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
-_MANY_BLANKS = re.compile(r"\n{3,}")
+_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I)
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:-]{1,40})""")
+CHARSET_SNIFF = 2048
 
 
-class _Visible(HTMLParser):
-    """Iterative (no recursion), so deep nesting costs memory for the hidden-count only."""
+def read(data: bytes, name: str) -> Document:
+    """Visible text of the page; its <title> as the title (and as a first '# ' line if not there yet)."""
+    page = _Page()
+    for token in tokens(decode(data, declared=declared_charset(data))):
+        page.feed(token)
+    body = page.out.result()
+    title = " ".join("".join(page.title).split()) or None
+    if title and not (body.startswith(f"# {title}") and body[len(title) + 2:len(title) + 3] in ("", "\n")):
+        body = f"# {title}\n\n{body}" if body else f"# {title}"
+    return Document(body, "html", VERSION, title=title)
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The charset a <meta> or XML declaration in the first 2 KiB names, if Python can decode it."""
+    head = data[:CHARSET_SNIFF]
+    m = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
+    if not m:
+        return None
+    label = m.group(1).decode("ascii")
+    encoding = usable_charset(label)
+    if encoding is None:
+        log.debug("ignoring declared charset %r", label)
+    return encoding
+
+
+class _Writer:
+    """Lays text out: runs of space collapse, blocks become line breaks (at most one blank line)."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self.hidden = 0
-        self.pre = 0
-        self.in_title = False
-        self.title: list[str] = []
+        self.breaks = 0        # line breaks owed before the next text
+        self.space = False     # a space owed before the next text on the same line
+        self.sep = ""          # a table cell separator owed instead of that space
+        self.prefix = ""       # "## " owed at the start of a heading's text
+        self.line_start = True
 
-    def handle_starttag(self, tag: str, attrs: list) -> None:  # noqa: ANN001
-        if tag == "title":
-            self.in_title = True
-        if tag in _HIDDEN and tag not in _VOID:
-            self.hidden += 1
-        elif tag in _HEADINGS:
-            self.parts.append("\n\n" + "#" * _HEADINGS[tag] + " ")
-        elif tag == "pre":
-            self.pre += 1
-            self.parts.append("\n\n")
-        elif tag in _BLOCK:
-            self.parts.append("\n\n" if tag not in ("br", "li", "tr", "dt", "dd") else "\n")
-        elif tag in _CELL:
-            self.parts.append(" | ")
-        elif tag == "img":
-            alt = dict(attrs).get("alt")
-            if alt and not self.hidden:
-                self.parts.append(f" {alt} ")
+    def block(self, breaks: int) -> None:
+        self.breaks, self.sep = max(self.breaks, breaks), ""
 
-    def handle_startendtag(self, tag: str, attrs: list) -> None:  # noqa: ANN001
-        if tag in _VOID:
-            self.handle_starttag(tag, attrs)
+    def line_break(self) -> None:
+        self.breaks, self.sep = min(self.breaks + 1, 2), ""
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self.in_title = False
-        if tag in _HIDDEN and tag not in _VOID:
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in _HEADINGS or tag in _BLOCK:
-            if tag not in ("li", "tr", "dt", "dd"):  # items are separated by their start tags
-                self.parts.append("\n\n")
-        elif tag == "pre":
-            self.pre = max(0, self.pre - 1)
-            self.parts.append("\n\n")
+    def cell(self) -> None:
+        if not self.breaks and not self.line_start:
+            self.sep = " | "
 
-    def handle_data(self, data: str) -> None:
-        if self.in_title:
-            self.title.append(data)
+    def add_text(self, data: str) -> None:
+        words = data.split()
+        if not words:
+            self.space = self.space or bool(data)
             return
+        self._flush(lead_space=data[0].isspace())
+        self.parts.append(" ".join(words))
+        self.space, self.line_start = data[-1].isspace(), False
+
+    def add_literal(self, data: str) -> None:
+        """Preformatted text: every space and line break kept."""
+        if data:
+            data = data.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")  # "&#13;" is a "\r"
+            self._flush(lead_space=False)
+            self.parts.append(data)
+            self.line_start = data.endswith("\n")
+
+    def _flush(self, lead_space: bool) -> None:
+        if self.parts and self.breaks:
+            owed = self.breaks - self.parts[-1].endswith("\n")  # preformatted text may end its own line
+            if owed:
+                self.parts.append("\n" * owed)
+            self.line_start = True
+        elif not self.line_start and (self.sep or self.space or lead_space):
+            self.parts.append(self.sep or " ")
+        if self.prefix and self.line_start:
+            self.parts.append(self.prefix)
+        self.breaks, self.space, self.sep, self.prefix = 0, False, "", ""
+
+    def result(self) -> str:
+        return "".join(self.parts).rstrip()
+
+
+class _Page:
+    """What a browser would show, followed token by token in constant state (no element stack).
+
+    Only a count of open elements per tag name is kept, so the end of a hidden element is found
+    however deeply the page nests and however badly it is closed.
+    """
+
+    def __init__(self) -> None:
+        self.out = _Writer()
+        self.title: list[str] = []
+        self.in_title = self.title_done = self.in_head = self.fresh_pre = False
+        self.pre = 0
+        self.depth: dict[str, int] = {}
+        self.hidden: tuple[str, int] | None = None  # the outermost hidden element: (tag, its depth)
+
+    def feed(self, token: Token) -> None:
+        fresh_pre, self.fresh_pre = self.fresh_pre, False
+        if token.kind == START:
+            self._start(token.data, token.attrs or {}, token.closed)
+        elif token.kind == END:
+            self._end(token.data)
+        elif self.in_title:  # a title is never shown in the page; the first one names it
+            if not self.title_done:
+                self.title.append(_entities.unescape(token.data))
+        elif not self.hidden and self._in_body(token.data):
+            if token.kind == TEXT and not self.pre:
+                self.out.add_text(_entities.unescape(token.data))
+            else:
+                data = _entities.unescape(token.data) if token.kind == TEXT else token.data
+                if fresh_pre and data.startswith("\n"):  # the newline right after <pre> is markup
+                    data = data[1:]
+                self.out.add_literal(data)
+
+    def _in_body(self, data: str) -> bool:
+        """Text in <head> is not shown, unless it is real text: then the head has ended."""
+        if self.in_head and data.strip():
+            self.in_head = False
+        return not self.in_head
+
+    def _start(self, name: str, attrs: dict[str, str], closed: bool) -> None:
+        opens = not closed and name not in _VOID
+        level = 0
+        if opens:
+            level = self.depth[name] = self.depth.get(name, 0) + 1
+        if name == "body" or (self.in_head and name not in _HEAD_CONTENT):
+            self.in_head = False
+        elif name == "head" and not self.out.parts:
+            self.in_head = True
         if self.hidden:
             return
-        self.parts.append(data if self.pre else _SPACES.sub(" ", data.replace("\n", " ")))
+        if name == "title":
+            self.in_title = opens
+            return
+        if opens and (name in _HIDDEN or "hidden" in attrs or _display_none(attrs)):
+            self.hidden = (name, level)
+            return
+        out = self.out
+        if name in _HEADINGS:
+            out.block(2)
+            out.prefix = "#" * _HEADINGS[name] + " "
+        elif name == "br":
+            if self.pre:
+                out.add_literal("\n")
+            else:
+                out.line_break()
+        elif name == "img":
+            alt = attrs.get("alt", "")
+            if alt.strip():
+                out.add_text(f" {_entities.unescape(alt)} ")
+        elif name in _CELL:
+            out.cell()
+        elif name in _PARAGRAPH:
+            out.block(2)
+        elif name in _LINE:
+            out.block(1)
+        if name in _PRE and opens:
+            self.pre += 1
+            self.fresh_pre = True
+
+    def _end(self, name: str) -> None:
+        level = self.depth.get(name, 0)
+        if level:
+            self.depth[name] = level - 1
+        if name == "head":
+            self.in_head = False
+        if self.hidden:
+            if self.hidden == (name, level):
+                self.hidden = None
+            return
+        if name == "title":
+            if self.in_title:
+                self.in_title = False
+                self.title_done = self.title_done or bool("".join(self.title).strip())
+            return
+        out = self.out
+        if name in _HEADINGS:
+            out.prefix = ""
+            out.block(2)
+        elif name in _PARAGRAPH:
+            out.block(2)
+        elif name in _LINE:
+            out.block(1)
+        if name in _PRE and self.pre:
+            self.pre -= 1
 
 
-def _declared_charset(data: bytes) -> str | None:
-    m = _CHARSET.search(data[:4096])
-    return m.group(1).decode("ascii").lower() if m else None
+def _display_none(attrs: dict[str, str]) -> bool:
+    style = attrs.get("style")
+    return bool(style) and "display:none" in "".join(style.lower().split())
 
 
-def extract(data: bytes) -> Document:
-    text = decode_text(data, declared=_declared_charset(data))
-    parser = _Visible()
-    try:
-        parser.feed(text)
-        parser.close()
-    except (AssertionError, ValueError) as exc:  # html.parser gives up on some malformed markup
-        raise ExtractionError(f"malformed HTML: {exc}") from exc
-    body = "".join(parser.parts)
-    lines = [line.strip(" ") for line in body.split("\n")]
-    body = _MANY_BLANKS.sub("\n\n", "\n".join(lines)).strip()
-    title = _SPACES.sub(" ", "".join(parser.title)).strip() or None
-    if title and not body.startswith("#"):
-        body = f"# {title}\n\n{body}"
-    return Document(body, "html", VERSION, title=title)
+FAMILY = Family(VERSION, read, EXTENSIONS)

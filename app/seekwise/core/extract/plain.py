@@ -1,18 +1,29 @@
-"""Plain text files: decoded as they are."""
+"""Plain text, and files without an extension that turn out to be text (README, LICENSE, scripts)."""
 
 from __future__ import annotations
 
-from seekwise.core.extract.base import Document
-from seekwise.core.extract.decode import decode_text
+from seekwise.core.extract.base import Document, Family
+from seekwise.core.extract.decode import decode
+from seekwise.core.extract.sniff import shebang
 
 VERSION = "text/1"
 EXTENSIONS = frozenset({
-    ".txt", ".text", ".log", ".csv", ".tsv", ".rst", ".org", ".tex", ".bib", ".ini", ".cfg", ".conf",
-    ".toml", ".yaml", ".yml", ".json", ".xml", ".srt", ".vtt", ".adoc", ".asciidoc", ".nfo", ".me",
+    ".txt", ".text", ".log", ".out", ".csv", ".tsv", ".rst", ".org", ".tex", ".bib", ".ini", ".cfg",
+    ".conf", ".properties", ".env", ".toml", ".yaml", ".yml", ".json", ".jsonl", ".ndjson", ".xml", ".srt",
+    ".vtt", ".adoc", ".asciidoc", ".nfo", ".diff", ".patch",
 })
 NAMES = frozenset({"readme", "license", "licence", "copying", "changelog", "changes", "news", "authors",
-                   "install", "todo", "notice", "contributing", "history", "thanks"})
+                   "install", "todo", "notice", "contributing", "history", "thanks", "credits"})
 
 
-def extract(data: bytes) -> Document:
-    return Document(decode_text(data), "text", VERSION)
+def read(data: bytes, name: str) -> Document:
+    """Decoded as it is; an extension-less file that starts with '#!' is a script, so code."""
+    text = decode(data)
+    if "." not in name.lstrip("."):
+        script, language = shebang(text)
+        if script:
+            return Document(text, "code", VERSION, language=language)
+    return Document(text, "text", VERSION)
+
+
+FAMILY = Family(VERSION, read, EXTENSIONS, NAMES)

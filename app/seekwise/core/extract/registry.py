@@ -1,60 +1,79 @@
-"""Which extractor reads which file: by extension, then by well-known name."""
+"""Which family reads which file, by name alone; a new format is one module and one line here."""
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
 
 from seekwise.core.extract import code, html, markdown, plain
-from seekwise.core.extract.base import Document, Unsupported
+from seekwise.core.extract.base import Document, ExtractionError, Family, Unsupported
 
-Extractor = Callable[[bytes], Document]
+log = logging.getLogger(__name__)
 
-
-def _code_for(language: str) -> Extractor:
-    return lambda data: code.extract(data, language)
-
-
-BY_EXTENSION: dict[str, tuple[str, Extractor]] = {}
-for _ext in plain.EXTENSIONS:
-    BY_EXTENSION[_ext] = (plain.VERSION, plain.extract)
-for _ext in markdown.EXTENSIONS:
-    BY_EXTENSION[_ext] = (markdown.VERSION, markdown.extract)
-for _ext in html.EXTENSIONS:
-    BY_EXTENSION[_ext] = (html.VERSION, html.extract)
-for _ext, _lang in code.LANGUAGES.items():
-    BY_EXTENSION[_ext] = (code.VERSION, _code_for(_lang))
-
-BY_NAME: dict[str, tuple[str, Extractor]] = {n: (plain.VERSION, plain.extract) for n in plain.NAMES}
-BY_NAME.update({n: (code.VERSION, _code_for(lang)) for n, lang in code.NAMES.items()})
-
-SUPPORTED_EXTENSIONS = frozenset(BY_EXTENSION)
+# A family that needs a heavy library imports it inside its read(), so this list stays cheap.
+FAMILIES: tuple[Family, ...] = (plain.FAMILY, markdown.FAMILY, code.FAMILY, html.FAMILY)
+NO_EXTENSION = plain.FAMILY  # README, LICENSE-MIT, scripts: tried, and refused if the bytes are binary
 
 
-def _lookup(path: str | os.PathLike) -> tuple[str, Extractor] | None:
-    name = os.path.basename(os.fspath(path)).lower()
-    found = BY_NAME.get(name)
-    if found:
-        return found
-    stem, ext = os.path.splitext(name)
-    return BY_EXTENSION.get(ext) or BY_NAME.get(stem)
+def _index(families: tuple[Family, ...]) -> tuple[dict[str, Family], dict[str, Family]]:
+    by_extension: dict[str, Family] = {}
+    by_name: dict[str, Family] = {}
+    for family in families:
+        for table, keys in ((by_extension, family.extensions), (by_name, family.names)):
+            for key in keys:
+                if key != key.lower() or key in table:
+                    raise ValueError(f"{family.id}: {key!r} is not lower-case or already taken")
+                table[key] = family
+    return by_extension, by_name
 
 
-def is_supported(path: str | os.PathLike) -> bool:
+_BY_EXTENSION, _BY_NAME = _index(FAMILIES)
+SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(_BY_EXTENSION)
+
+
+def _name_and_extension(path: str | os.PathLike[str]) -> tuple[str, str]:
+    name = os.path.basename(os.fsdecode(path)).lower()
+    extension = os.path.splitext(name)[1]
+    return name, "" if extension == "." else extension
+
+
+def family_for(path: str | os.PathLike[str]) -> Family | None:
+    """The family that reads this file, by exact name, then extension; None if none does."""
+    name, extension = _name_and_extension(path)
+    if not name:
+        return None
+    found = _BY_NAME.get(name) or _BY_EXTENSION.get(extension)
+    if found is None and not extension:
+        return NO_EXTENSION
+    return found
+
+
+def is_supported(path: str | os.PathLike[str]) -> bool:
     """Cheap, by name only: would extract() try this file?"""
-    return _lookup(path) is not None
+    return family_for(path) is not None
 
 
-def extractor_id(path: str | os.PathLike) -> str:
-    """The id/version of the extractor for this file ('' if none): part of what decides a re-read."""
-    found = _lookup(path)
-    return found[0] if found else ""
+def extractor_id(path: str | os.PathLike[str]) -> str:
+    """The id/version extract() will stamp on this file's Document ('' if unsupported)."""
+    family = family_for(path)
+    return family.id if family else ""
 
 
-def extract(path: str | os.PathLike, data: bytes) -> Document:
-    """Bytes the caller read to text; raises ExtractionError (or Unsupported), never anything else."""
-    found = _lookup(path)
-    if found is None:
-        ext = os.path.splitext(os.fspath(path))[1]
-        raise Unsupported(f"not a supported file type ({ext or 'no extension'})")
-    return found[1](data)
+def extract(path: str | os.PathLike[str], data: bytes) -> Document:
+    """Bytes the caller read to text. The path only names the file: it is never opened.
+
+    Raises Unsupported (skip it) or ExtractionError (a reason for the user), never anything else.
+    """
+    family = family_for(path)
+    name, extension = _name_and_extension(path)
+    if family is None:
+        raise Unsupported(f"not a supported file type ({extension or 'no name'})")
+    try:
+        return family.read(data, name)
+    except ExtractionError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as exc:  # a bug in a reader must cost one file, not the indexing run
+        log.exception("%s failed on %s", family.id, os.fsdecode(path))
+        raise ExtractionError(f"could not extract text (unexpected {type(exc).__name__})") from exc
