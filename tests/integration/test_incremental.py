@@ -82,3 +82,31 @@ def test_new_file_in_a_known_root_is_picked_up(tmp_path, corpus):
         (corpus / "notes" / "knots.txt").write_text("A bowline makes a fixed loop that will not slip.")
         report = lib.index()
         assert report.files_indexed == 1 and report.chunks_embedded == 1
+
+
+def test_switching_models_embeds_what_the_new_model_lacks_and_back_costs_nothing(tmp_path, corpus, manifest):
+    """A second model version shares the store: its vectors are filled in, and both caches persist."""
+    import json
+    import shutil as sh
+
+    other = tmp_path / "models" / "prefixed"
+    sh.copytree(manifest.folder, other)
+    data = json.loads((other / "manifest.json").read_text())
+    data.update(id="prefixed", query_prefix="query: ")  # same chunks, new version: fills vectors
+    (other / "manifest.json").write_text(json.dumps(data))
+    with Library(tmp_path / "lib", threads=2) as lib:
+        chunks = lib.index([corpus]).chunks_embedded
+    with Library(tmp_path / "lib", model=str(other), threads=2) as lib:
+        report = lib.index()
+        assert report.chunks_embedded == chunks  # every chunk, once, for the new model
+        assert lib.search("cultivating vegetables under glass")[0].path.endswith("tomatoes.txt")
+    with Library(tmp_path / "lib", threads=2) as lib:
+        assert lib.index().chunks_embedded == 0 and not lib.encoder.loaded  # the old vectors are still there
+
+
+def test_forgetting_a_folder_drops_its_files(tmp_path, corpus):
+    with reopen(tmp_path) as lib:
+        lib.index([corpus])
+        lib.remove_root(corpus)
+        assert lib.roots() == [] and lib.status().files == 0
+        assert lib.search("mend a leaking bike") == []

@@ -150,6 +150,8 @@ class Indexer:
                         self._save_ann()
                         last_save = time.monotonic()
             self._commit(batch, report, prog)
+            if self.store.get_meta("model") != self.model_version:
+                self.fill_missing_vectors(cancel, report)
         finally:
             # Whatever was committed stays; the saved ANN catches up from the store next time if we die here.
             if self.ann.loaded:
@@ -284,6 +286,28 @@ class Indexer:
                 vecs = self.store.get_vectors(self.model_version, (d for _, d in result.added),
                                               ann.settings.dims)
                 ann.add(ids, vecs)
+            ann.generation = result.generation  # we are the only writer: the index is current
+
+    def fill_missing_vectors(self, cancel: threading.Event, report: IndexReport) -> None:
+        """After a model switch, unchanged files have chunks but no vectors for this model: embed them."""
+        ids, digests = self.store.chunk_digests()
+        missing = self.store.missing_vectors(self.model_version, digests)
+        if not missing:
+            return
+        log.info("embedding %d chunks that have no vector for %s", len(missing), self.model_version)
+        todo = [int(cid) for cid, d in zip(ids, digests) if d in missing]
+        for start in range(0, len(todo), BATCH_MISSES):
+            if cancel.is_set():
+                raise Interrupted()
+            chunks = {c.digest: c.text for c in self.store.get_chunks(todo[start:start + BATCH_MISSES])}
+            digests_now = list(chunks)
+            vecs = self.encoder.get().embed_documents([chunks[d] for d in digests_now])
+            result = self.store.commit([], [], dict(zip(digests_now, vecs)), self.model_version)
+            report.chunks_embedded += len(digests_now)
+            if self.ann.loaded:
+                ann = self.ann.get()
+                ann.reconcile(self.store, self.model_version)
+                ann.generation = result.generation
 
     def _save_ann(self) -> None:
         self.ann.get().save(self.store.generation())
