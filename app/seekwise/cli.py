@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", "--limit", type=int, default=10, help="files to show (default 10)")
     p.add_argument("--json", action="store_true", help="one JSON object per hit, best first")
     p.add_argument("--exact", action="store_true", help="brute-force search instead of the HNSW index")
+    p.add_argument("--ef", type=int, default=96, help="HNSW search breadth: higher finds more, slower (default 96)")
 
     p = sub.add_parser("status", help="what is indexed, errors, model, sizes")
     _common(p)
@@ -166,7 +167,7 @@ def _duration(seconds: float | None) -> str:
 
 def cmd_search(args: argparse.Namespace) -> int:
     query = " ".join(args.query)
-    with _open(args, readonly=True) as lib:
+    with _open(args, readonly=True, ef=args.ef) as lib:
         hits = lib.search(query, k=args.limit, exact=args.exact)
     if args.json:
         for rank, hit in enumerate(hits, 1):
