@@ -46,8 +46,9 @@ def assert_consistent(data_dir, expected_files):
         assert owned == sorted(ids.tolist())  # no orphan chunks, no dangling ids
         vecs = st.get_vectors(lib.model_version, digests, lib.manifest.dims)
         assert not np.isnan(vecs).any()  # every chunk has its vector
-        ann = lib.ann.get()
-        assert ann.live == set(ids.tolist())
+        assert lib.derived.current_ann().live == set(ids.tolist())
+        lexical = lib.derived.current_lexical()
+        assert len(lexical) == len(ids)  # the keyword index caught up with every committed chunk
         hit = lib.search("note about knots and ropes")[0]
         assert "knots and ropes" in hit.text
 

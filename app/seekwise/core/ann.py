@@ -164,15 +164,36 @@ class AnnIndex:
     def __len__(self) -> int:
         return len(self.live)
 
-    def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(chunk ids, cosine scores), best first."""
+    def search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids, cosine scores), best first; `allowed` limits the labels a search may return."""
         with self._lock:
             k = min(k, len(self.live))
+            if allowed is not None:
+                k = min(k, len(allowed))
             if k == 0:
                 return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
             self._index.set_ef(max(self.ef, k))
-            labels, dist = self._index.knn_query(vector.reshape(1, -1), k=k, num_threads=1)
+            query = vector.reshape(1, -1)
+            if allowed is None:
+                labels, dist = self._index.knn_query(query, k=k, num_threads=1)
+            else:
+                permitted = set(np.asarray(allowed).tolist())
+                try:
+                    labels, dist = self._index.knn_query(query, k=k, num_threads=1,
+                                                         filter=lambda label: label in permitted)
+                except RuntimeError:  # fewer than k reachable under the filter: take what a wider search finds
+                    labels, dist = self._filtered_fallback(query, k, permitted)
         return labels[0].astype(np.int64), (1.0 - dist[0]).astype(np.float32)
+
+    def _filtered_fallback(self, query: np.ndarray, k: int, permitted: set[int]) -> tuple[np.ndarray, np.ndarray]:
+        for want in (k // 2, k // 4, 1):
+            if want < 1:
+                continue
+            try:
+                return self._index.knn_query(query, k=want, num_threads=1, filter=lambda label: label in permitted)
+            except RuntimeError:
+                continue
+        return np.empty((1, 0), dtype=np.uint64), np.empty((1, 0), dtype=np.float32)
 
 
 def exact_search(matrix: np.ndarray, ids: np.ndarray, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

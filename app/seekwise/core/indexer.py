@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from seekwise.core import extract
-from seekwise.core.ann import AnnIndex
 from seekwise.core.chunking import Chunker
+from seekwise.core.derived import DerivedIndexes
 from seekwise.core.embedding import Encoder
 from seekwise.core.errors import Interrupted
 from seekwise.core.lazy import Lazy
@@ -89,13 +89,13 @@ class _Batch:
 class Indexer:
     """The only writer of a library. Cancel with the Event; progress via the callback."""
 
-    def __init__(self, store: Store, model_version: str, encoder: Lazy[Encoder], ann: Lazy[AnnIndex],
+    def __init__(self, store: Store, model_version: str, encoder: Lazy[Encoder], derived: DerivedIndexes,
                  chunker: Lazy[Chunker], chunking_version: str,
                  max_file_bytes: int = DEFAULT_MAX_FILE_MB << 20) -> None:
         self.store = store
         self.model_version = model_version
         self.encoder = encoder
-        self.ann = ann
+        self.derived = derived
         self.chunker = chunker
         self.chunking_version = chunking_version
         self.max_file_bytes = max_file_bytes
@@ -147,17 +147,17 @@ class Indexer:
                     batch = _Batch()
                     last_commit = time.monotonic()
                     if last_commit - last_save > ANN_SAVE_SECONDS:
-                        self._save_ann()
+                        self.derived.save()
                         last_save = time.monotonic()
             self._commit(batch, report, prog)
             if self.store.get_meta("model") != self.model_version:
                 self.fill_missing_vectors(cancel, report)
         finally:
             # Whatever was committed stays; the saved ANN catches up from the store next time if we die here.
-            if self.ann.loaded:
+            if self.derived.ann.loaded or self.derived.binary.loaded:
                 prog.phase = "saving"
                 notify(prog, force=True)
-                self._save_ann()
+                self.derived.save()
         prog.phase, prog.current = "done", ""
         notify(prog, force=True)
         report.seconds = time.monotonic() - t0
@@ -278,15 +278,7 @@ class Indexer:
                                    touched=batch.touched)
         report.chunks_added += len(result.added)
         prog.chunks_added += len(result.added)
-        if self.ann.loaded or result.added or result.removed:
-            ann = self.ann.get()
-            ann.remove(result.removed)
-            if result.added:
-                ids = np.fromiter((cid for cid, _ in result.added), dtype=np.int64)
-                vecs = self.store.get_vectors(self.model_version, (d for _, d in result.added),
-                                              ann.settings.dims)
-                ann.add(ids, vecs)
-            ann.generation = result.generation  # we are the only writer: the index is current
+        self.derived.after_commit(result, [ch.text for change in batch.changes for ch in change.chunks])
 
     def fill_missing_vectors(self, cancel: threading.Event, report: IndexReport) -> None:
         """After a model switch, unchanged files have chunks but no vectors for this model: embed them."""
@@ -304,13 +296,7 @@ class Indexer:
             vecs = self.encoder.get().embed_documents([chunks[d] for d in digests_now])
             result = self.store.commit([], [], dict(zip(digests_now, vecs)), self.model_version)
             report.chunks_embedded += len(digests_now)
-            if self.ann.loaded:
-                ann = self.ann.get()
-                ann.reconcile(self.store, self.model_version)
-                ann.generation = result.generation
-
-    def _save_ann(self) -> None:
-        self.ann.get().save(self.store.generation())
+            self.derived.after_new_vectors(result.generation)
 
 
 class _Throttle:

@@ -12,20 +12,26 @@ from pathlib import Path
 
 import numpy as np
 
-from seekwise.core.ann import AnnIndex, AnnSettings, exact_search
+from seekwise.core.ann import exact_search
 from seekwise.core.chunking import Chunker
+from seekwise.core.derived import DerivedIndexes
 from seekwise.core.embedding import Encoder, ModelManifest, TokenCounter, resolve_model
 from seekwise.core.errors import LibraryLocked, SeekwiseError
 from seekwise.core.indexer import DEFAULT_MAX_FILE_MB, IndexReport, Indexer, Progress
 from seekwise.core.lazy import Lazy
 from seekwise.core.lock import WriterLock
 from seekwise.core.paths import LibraryPaths
-from seekwise.core.search import CANDIDATES_PER_HIT, Hit, group_by_file, top_ids
+from seekwise.core.query import parse_query
+from seekwise.core.search import (CANDIDATES_PER_HIT, DENSE_BACKENDS, MODES, FusionSettings, Hit, SearchFilters,
+                                  allowed_chunk_ids, fuse, group_by_file, mark_passages, top_ids)
 from seekwise.core.store import Store
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Hit", "IndexReport", "Library", "LibraryStatus", "Progress", "SeekwiseError"]
+__all__ = ["Hit", "IndexReport", "Library", "LibraryStatus", "Progress", "SearchFilters", "SeekwiseError"]
+
+DEFAULT_OVERSAMPLE = 4
+RESTRICTIVE_FILTER = 0.05   # below this share of the library, a filtered dense search is brute force
 
 
 @dataclass
@@ -43,6 +49,7 @@ class LibraryStatus:
     store_bytes: int = 0
     ann_bytes: int = 0
     ann_entries: int | None = None
+    lexical_bytes: int = 0
     last_indexed: float | None = None
 
 
@@ -51,7 +58,8 @@ class Library:
 
     def __init__(self, data_dir: str | os.PathLike | None = None, model: str | os.PathLike | None = None,
                  threads: int | None = None, readonly: bool = False, ef: int = 96,
-                 max_file_mb: int = DEFAULT_MAX_FILE_MB) -> None:
+                 max_file_mb: int = DEFAULT_MAX_FILE_MB, dense: str = "hnsw",
+                 oversample: int = DEFAULT_OVERSAMPLE, fusion: FusionSettings | None = None) -> None:
         self.paths = LibraryPaths.resolve(data_dir)
         if readonly and not self.paths.store.exists():
             readonly = False  # nothing to share yet: create the empty library
@@ -60,19 +68,25 @@ class Library:
         self.readonly = readonly
         self.threads = threads
         self.ef = ef
+        if dense not in DENSE_BACKENDS:
+            raise SeekwiseError(f"unknown dense search {dense!r}; one of {', '.join(DENSE_BACKENDS)}")
+        self.dense = dense
+        self.oversample = oversample
+        self.fusion = fusion or FusionSettings()
         self.max_file_bytes = max_file_mb << 20
         self.manifest: ModelManifest = resolve_model(model, self.paths.models)
         self.store = Store(self.paths.store, readonly=readonly)
         self.encoder: Lazy[Encoder] = Lazy(lambda: Encoder(self.manifest, threads=self.threads))
         self.tokens: Lazy[TokenCounter] = Lazy(lambda: TokenCounter(self.manifest))
         self.chunker: Lazy[Chunker] = Lazy(self._make_chunker)
-        self.ann: Lazy[AnnIndex] = Lazy(self._load_ann)
+        self.derived = DerivedIndexes(self.store, self.paths, self.model_version, self.manifest.dims,
+                                      ef=ef, threads=threads, readonly=readonly)
         self._exact: tuple[int, np.ndarray, np.ndarray] | None = None
-        self._ann_sync = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def close(self) -> None:
+        self.derived.close()
         self.store.close()
 
     def __enter__(self) -> "Library":
@@ -88,39 +102,6 @@ class Library:
     def _make_chunker(self) -> Chunker:
         counter = self.tokens.get()
         return Chunker(counter, counter.budget, tokenizer_tag=counter.tag)
-
-    def _load_ann(self) -> AnnIndex:
-        settings = AnnSettings(self.model_version, self.manifest.dims)
-        ann = AnnIndex(self.paths.ann_dir(self.model_version), settings, ef=self.ef,
-                       threads=self.threads or os.cpu_count() or 1)
-        ann.load()
-        self._sync_ann(ann)
-        return ann
-
-    def _sync_ann(self, ann: AnnIndex) -> None:
-        """Catch up with what the store committed since the index was saved (another process, a crash)."""
-        generation = self.store.generation()
-        if ann.generation == generation:
-            return
-        with self._ann_sync:
-            added, removed = ann.reconcile(self.store, self.model_version)
-            if ann.deleted_fraction() > 0.3 and len(ann) > 1000:
-                ann.compact(self.store, self.model_version)
-            ann.generation = generation
-        if added or removed:
-            log.info("ANN caught up: +%d -%d chunks", added, removed)
-            self._save_ann_if_free(ann, generation)
-
-    def _save_ann_if_free(self, ann: AnnIndex, generation: int) -> None:
-        """Save a caught-up index only when no writer is busy, so the next open is fast."""
-        if self.readonly:
-            try:
-                with WriterLock(self.paths.writer_lock):
-                    ann.save(generation)
-            except (LibraryLocked, OSError):
-                pass
-        else:
-            ann.save(generation)
 
     # -- roots ---------------------------------------------------------------------------------
 
@@ -143,9 +124,7 @@ class Library:
             prefix = root.rstrip(os.sep) + os.sep
             gone = [rec.path for rec in self.store.iter_files(prefix)]
             result = self.store.commit([], gone, {}, self.model_version)
-            if self.ann.loaded:
-                self.ann.get().remove(result.removed)
-                self.ann.get().save(result.generation)
+            self.derived.remove_chunks(result)
 
     # -- indexing ------------------------------------------------------------------------------
 
@@ -157,7 +136,7 @@ class Library:
             raise SeekwiseError("This library was opened read-only")
         with WriterLock(self.paths.writer_lock):
             roots = [self.add_root(f) for f in folders] if folders else self.roots()
-            indexer = Indexer(self.store, self.model_version, self.encoder, self.ann, self.chunker,
+            indexer = Indexer(self.store, self.model_version, self.encoder, self.derived, self.chunker,
                               self.chunker.get().version, self.max_file_bytes)
             report = indexer.run(roots, progress, cancel)
             self.store.put_meta("last_indexed", time.time())
@@ -166,21 +145,117 @@ class Library:
 
     # -- searching -----------------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 10, exact: bool = False) -> list[Hit]:
-        """Files that best match the meaning of `query`, best first, each with its best passage."""
-        query = query.strip()
-        if not query:
+    def search(self, query: str, k: int = 10, mode: str = "hybrid", dense: str | None = None,
+               filters: SearchFilters | None = None, exact: bool = False, mark: bool = True,
+               oversample: int | None = None) -> list[Hit]:
+        """Files that best match `query`, best first, each with its best passage marked up.
+
+        mode: hybrid (meaning and keywords, fused), dense (meaning only), lexical (keywords, BM25).
+        dense: hnsw, binary (sign bits, then float32 rescoring) or exact; `exact=True` is dense="exact".
+        Query syntax: plain words, "exact phrase" (required), -word (excluded).
+        """
+        if mode not in MODES:
+            raise SeekwiseError(f"unknown search mode {mode!r}; one of {', '.join(MODES)}")
+        parsed = parse_query(query)
+        if parsed.empty:
             return []
-        vector = self.encoder.get().embed_query(query)
+        backend = "exact" if exact else (dense or self.dense)
+        allowed = allowed_chunk_ids(self.store, filters) if filters is not None and filters.active else None
+        if allowed is not None and not len(allowed):
+            return []
         want = k * CANDIDATES_PER_HIT
-        if exact:
-            ids, scores = exact_search(*self._exact_matrix(), vector, want)
+        legs: list[tuple[float, np.ndarray, np.ndarray, dict[int, float] | None]] = []
+        vector = None
+        if mode in ("hybrid", "dense"):
+            vector = self.encoder.get().embed_query(parsed.text)
+            ids, scores = self._dense_search(vector, want, backend, allowed, oversample or self.oversample)
+            legs.append((self.fusion.dense_weight, ids, scores, None))
+        if mode in ("hybrid", "lexical"):
+            match = parsed.ranking_match()
+            if match:
+                lexical = self.derived.current_lexical()
+                ids, scores = lexical.search(match, want, allowed)
+                share = lexical.coverage(parsed.ranking_terms(), ids) if mode == "hybrid" else None
+                legs.append((self.fusion.lexical_weight, ids, scores, share))
+        if parsed.has_constraints:
+            legs = self._constrain(legs, parsed)
+        legs = [leg for leg in legs if len(leg[1])]
+        if not legs:
+            return []
+        hits = self._rank(legs, k)
+        if mark:
+            hits = mark_passages(hits, parsed.highlight_words(), parsed.phrases, lambda texts: self._closest_sentences(parsed.text, vector, texts))
+        return hits
+
+    def _rank(self, legs: list, k: int) -> list[Hit]:
+        if len(legs) == 1:
+            scored = top_ids(legs[0][1], legs[0][2])
         else:
-            ann = self.ann.get()
-            self._sync_ann(ann)
-            ids, scores = ann.search(vector, want)
-        scored = top_ids(ids, scores)
+            scored = fuse([(w, i.tolist(), share) for w, i, _, share in legs], self.fusion)
         return group_by_file(self.store.get_chunks(scored), scored, k)
+
+    def _constrain(self, legs: list, parsed) -> list:  # noqa: ANN001
+        """Drop candidates lacking a required phrase or holding an excluded word, whoever found them."""
+        lexical = self.derived.current_lexical()
+        candidates = set(np.concatenate([leg[1] for leg in legs]).tolist()) if legs else set()
+        keep = candidates
+        if parsed.required_match():
+            keep = lexical.matching(parsed.required_match(), keep)
+        if parsed.excluded_match():
+            keep = keep - lexical.matching(parsed.excluded_match(), keep)
+        out = []
+        for weight, ids, scores, share in legs:
+            mask = np.fromiter((int(i) in keep for i in ids), dtype=bool, count=len(ids))
+            out.append((weight, ids[mask], scores[mask], share))
+        return out
+
+    def nearest_chunks(self, vector: np.ndarray, k: int, dense: str | None = None,
+                       oversample: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The dense leg alone, on a query vector: (chunk ids, cosine), best first. For benchmarks."""
+        return self._dense_search(vector, k, dense or self.dense, None, oversample or self.oversample)
+
+    def _dense_search(self, vector: np.ndarray, want: int, backend: str, allowed: np.ndarray | None,
+                      oversample: int) -> tuple[np.ndarray, np.ndarray]:
+        if backend == "exact":
+            matrix, ids = self._exact_matrix()
+            if allowed is not None:
+                mask = np.isin(ids, allowed)
+                matrix, ids = matrix[mask], ids[mask]
+            return exact_search(matrix, ids, vector, want)
+        if backend == "binary":
+            candidates = self.derived.current_binary().candidates(vector, want * max(1, oversample), allowed)
+            return self._rescore(vector, candidates, want)
+        ann = self.derived.current_ann()
+        if allowed is not None and len(allowed) < RESTRICTIVE_FILTER * max(1, len(ann)):
+            return self._rescore(vector, allowed, want)   # few files pass: brute force is exact and cheap
+        return ann.search(vector, want, allowed)
+
+    def _rescore(self, vector: np.ndarray, ids: np.ndarray, want: int) -> tuple[np.ndarray, np.ndarray]:
+        """Full-precision scores for candidate chunks, vectors read from the store (memory-mapped)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        digests = self.store.get_digests(ids.tolist())
+        have = np.fromiter((d is not None for d in digests), dtype=bool, count=len(ids))
+        ids = ids[have]
+        matrix = self.store.get_vectors(self.model_version, (d for d in digests if d is not None),
+                                        self.manifest.dims)
+        ok = ~np.isnan(matrix).any(axis=1)
+        return exact_search(matrix[ok], ids[ok], vector, want)
+
+    def _closest_sentences(self, text: str, vector: np.ndarray | None, passages: list[list[str]]) -> list[int]:
+        """For each passage (a list of sentences), the index of the sentence nearest the query."""
+        flat = [s for sentences in passages for s in sentences]
+        if not flat:
+            return [-1] * len(passages)
+        encoder = self.encoder.get()
+        if vector is None:
+            vector = encoder.embed_query(text)
+        scores = encoder.embed_documents(flat) @ vector
+        out, pos = [], 0
+        for sentences in passages:
+            part = scores[pos:pos + len(sentences)]
+            out.append(int(np.argmax(part)) if len(part) else -1)
+            pos += len(sentences)
+        return out
 
     def _exact_matrix(self) -> tuple[np.ndarray, np.ndarray]:
         generation = self.store.generation()
@@ -199,7 +274,7 @@ class Library:
         for rec in self.store.iter_files():
             by_status[rec.status] = by_status.get(rec.status, 0) + 1
         ann_dir = self.paths.ann_dir(self.model_version)
-        ann = self.ann.peek()
+        ann = self.derived.ann.peek()
         return LibraryStatus(
             data_dir=str(self.paths.root), roots=self.roots(), model_id=self.manifest.id,
             model_version=self.model_version, model_folder=str(self.manifest.folder),
@@ -208,4 +283,6 @@ class Library:
             store_bytes=self.store.size_bytes(),
             ann_bytes=sum(p.stat().st_size for p in Path(ann_dir).glob("*")) if ann_dir.is_dir() else 0,
             ann_entries=len(ann) if ann else None,
+            lexical_bytes=self.derived.lexical.peek().size_bytes() if self.derived.lexical.peek() else
+            (self.paths.lexical.stat().st_size if self.paths.lexical.exists() else 0),
             last_indexed=self.store.get_meta("last_indexed"))

@@ -278,6 +278,16 @@ class Store:
                     out.append(ChunkRecord.decode(cid, raw))
         return out
 
+    def get_digests(self, ids: Iterable[int]) -> list[bytes | None]:
+        """Text digests of chunks (None for ids that are gone): the vector keys, without the text."""
+        keys = [encode_id(cid) for cid in ids]
+        with self.read() as txn:
+            found = txn.cursor(db=self.chunks).getmulti(keys)
+        if len(found) == len(keys):
+            return [raw[:32] for _, raw in found]
+        by_key = dict(found)
+        return [by_key[k][:32] if k in by_key else None for k in keys]
+
     def chunk_digests(self) -> tuple[np.ndarray, list[bytes]]:
         """Every chunk id with its text digest: what an ANN index is rebuilt or reconciled from."""
         ids: list[int] = []
@@ -290,14 +300,18 @@ class Store:
 
     def get_vectors(self, model_version: str, digests: Iterable[bytes], dims: int) -> np.ndarray:
         """Vectors for digests in order; a missing one is a row of NaN (caller decides)."""
-        digests = list(digests)
-        out = np.full((len(digests), dims), np.nan, dtype=np.float32)
         prefix = model_version.encode() + b":"
+        keys = [prefix + d for d in digests]
         with self.read() as txn:
-            for i, d in enumerate(digests):
-                raw = txn.get(prefix + d, db=self.vectors)
-                if raw is not None:
-                    out[i] = np.frombuffer(raw, dtype=np.float32)
+            pairs = txn.cursor(db=self.vectors).getmulti(keys)
+        if len(pairs) == len(keys):  # all present (the usual case): one copy, no per-row work
+            return np.frombuffer(b"".join(raw for _, raw in pairs), dtype=np.float32).reshape(len(keys), dims).copy()
+        found = dict(pairs)
+        out = np.full((len(keys), dims), np.nan, dtype=np.float32)
+        for i, k in enumerate(keys):
+            raw = found.get(k)
+            if raw is not None:
+                out[i] = np.frombuffer(raw, dtype=np.float32)
         return out
 
     def missing_vectors(self, model_version: str, digests: Iterable[bytes]) -> set[bytes]:

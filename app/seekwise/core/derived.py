@@ -1,0 +1,155 @@
+"""The indexes rebuilt from the store (HNSW, sign bits, FTS5): loaded on demand, kept in step, saved."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+import numpy as np
+
+from seekwise.core.ann import AnnIndex, AnnSettings
+from seekwise.core.binary import BinaryIndex
+from seekwise.core.errors import LibraryLocked
+from seekwise.core.lazy import Lazy
+from seekwise.core.lexical import LexicalIndex
+from seekwise.core.lock import WriterLock
+from seekwise.core.paths import LibraryPaths
+from seekwise.core.store import CommitResult, Store
+
+log = logging.getLogger(__name__)
+
+COMPACT_DELETED_FRACTION = 0.3
+
+
+class DerivedIndexes:
+    """Each index says which store generation it reflects; a mismatch means catch up, never trust."""
+
+    def __init__(self, store: Store, paths: LibraryPaths, model_version: str, dims: int,
+                 ef: int = 96, threads: int | None = None, readonly: bool = False) -> None:
+        self.store = store
+        self.paths = paths
+        self.model_version = model_version
+        self.dims = dims
+        self.ef = ef
+        self.threads = threads or os.cpu_count() or 1
+        self.readonly = readonly
+        self.ann: Lazy[AnnIndex] = Lazy(self._load_ann)
+        self.binary: Lazy[BinaryIndex] = Lazy(self._load_binary)
+        self.lexical: Lazy[LexicalIndex] = Lazy(self._load_lexical)
+        self._sync_lock = threading.Lock()
+
+    def close(self) -> None:
+        if self.lexical.loaded:
+            self.lexical.get().close()
+
+    # -- loading and catching up ---------------------------------------------------------------
+
+    def _load_ann(self) -> AnnIndex:
+        ann = AnnIndex(self.paths.ann_dir(self.model_version), AnnSettings(self.model_version, self.dims),
+                       ef=self.ef, threads=self.threads)
+        ann.load()
+        self._catch_up(ann, self._reconcile_ann)
+        return ann
+
+    def _load_binary(self) -> BinaryIndex:
+        binary = BinaryIndex(self.paths.ann_dir(self.model_version), self.model_version, self.dims)
+        binary.load()
+        self._catch_up(binary, lambda b: b.reconcile(self.store))
+        return binary
+
+    def _load_lexical(self) -> LexicalIndex:
+        lexical = LexicalIndex(self.paths.lexical)
+        if lexical.generation != self.store.generation() and self._may_write():
+            lexical.reconcile(self.store)
+        return lexical
+
+    def _reconcile_ann(self, ann: AnnIndex) -> tuple[int, int]:
+        result = ann.reconcile(self.store, self.model_version)
+        if ann.deleted_fraction() > COMPACT_DELETED_FRACTION and len(ann) > 1000:
+            ann.compact(self.store, self.model_version)
+        return result
+
+    def _catch_up(self, index: AnnIndex | BinaryIndex, reconcile) -> None:  # noqa: ANN001
+        generation = self.store.generation()
+        if index.generation == generation:
+            return
+        with self._sync_lock:
+            added, removed = reconcile(index)
+            index.generation = generation
+        if added or removed:
+            log.info("%s caught up: +%d -%d chunks", type(index).__name__, added, removed)
+            if self._may_write():
+                index.save(generation)
+
+    def _may_write(self) -> bool:
+        """A read-only opener writes derived files only when no indexer is running."""
+        if not self.readonly:
+            return True
+        try:
+            with WriterLock(self.paths.writer_lock):
+                return True
+        except (LibraryLocked, OSError):
+            return False
+
+    def current_ann(self) -> AnnIndex:
+        ann = self.ann.get()
+        self._catch_up(ann, self._reconcile_ann)
+        return ann
+
+    def current_binary(self) -> BinaryIndex:
+        binary = self.binary.get()
+        self._catch_up(binary, lambda b: b.reconcile(self.store))
+        return binary
+
+    def current_lexical(self) -> LexicalIndex:
+        lexical = self.lexical.get()
+        if lexical.generation != self.store.generation() and not self.readonly:
+            lexical.reconcile(self.store)
+        return lexical
+
+    # -- the indexer's side --------------------------------------------------------------------
+
+    def after_commit(self, result: CommitResult, texts: list[str]) -> None:
+        """One store commit into every index that is open (the keyword index always: it is cheap)."""
+        ids = np.fromiter((cid for cid, _ in result.added), dtype=np.int64, count=len(result.added))
+        vecs = None
+        if self.ann.loaded or len(ids) or result.removed:
+            ann = self.ann.get()
+            ann.remove(result.removed)
+            vecs = self.store.get_vectors(self.model_version, (d for _, d in result.added), self.dims)
+            ann.add(ids, vecs)
+            ann.generation = result.generation  # the only writer: nothing else changed the store
+        if self.binary.loaded:
+            binary = self.binary.get()
+            binary.remove(result.removed)
+            if vecs is None:
+                vecs = self.store.get_vectors(self.model_version, (d for _, d in result.added), self.dims)
+            binary.add(ids, vecs)
+            binary.generation = result.generation
+        lexical = self.lexical.get()
+        if lexical.generation == result.generation - 1:
+            lexical.apply(zip(ids.tolist(), texts), result.removed, result.generation)
+        else:
+            lexical.reconcile(self.store)
+
+    def after_new_vectors(self, generation: int) -> None:
+        """Vectors arrived for chunks the indexes already know of (a model switch)."""
+        for lazy, reconcile in ((self.ann, self._reconcile_ann), (self.binary, lambda b: b.reconcile(self.store))):
+            if lazy.loaded:
+                index = lazy.get()
+                reconcile(index)
+                index.generation = generation
+        if self.lexical.loaded:
+            self.lexical.get().reconcile(self.store)
+
+    def save(self) -> None:
+        generation = self.store.generation()
+        if self.ann.loaded:
+            self.ann.get().save(generation)
+        if self.binary.loaded:
+            self.binary.get().save(generation)
+
+    def remove_chunks(self, result: CommitResult) -> None:
+        self.after_commit(result, [])
+        self.save()

@@ -1,0 +1,166 @@
+"""The keyword index: SQLite FTS5 over chunk text with BM25, derived from the store and rebuilt when in doubt."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from seekwise.core.store import Store
+
+log = logging.getLogger(__name__)
+
+# Part of the index's identity: a different tokenizer means a different index.
+TOKENIZE = "porter unicode61 remove_diacritics 2"
+FORMAT = "1"
+REBUILD_BATCH = 2000
+
+
+class LexicalIndex:
+    """FTS5 table keyed by chunk id (rowid); `generation` says which store commit it reflects."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._db = self._open()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA busy_timeout=10000")  # a reader and the indexer may meet
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            db = self._connect()
+            fresh = not self._schema_ok(db)
+        except sqlite3.DatabaseError as exc:  # not a database, torn file: it is derived, start over
+            log.warning("keyword index unreadable (%s); rebuilding", exc)
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(self.path) + suffix).unlink(missing_ok=True)
+            db = self._connect()
+            fresh = True
+        if fresh:
+            db.executescript(f"""
+                DROP TABLE IF EXISTS chunks;
+                DROP TABLE IF EXISTS meta;
+                CREATE VIRTUAL TABLE chunks USING fts5(text, tokenize='{TOKENIZE}');
+                CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
+                INSERT INTO meta VALUES ('format', '{FORMAT}'), ('tokenize', '{TOKENIZE}'),
+                                        ('generation', '-1');
+            """)
+        return db
+
+    @staticmethod
+    def _schema_ok(db: sqlite3.Connection) -> bool:
+        try:
+            meta = dict(db.execute("SELECT key, value FROM meta"))
+        except sqlite3.OperationalError:
+            return False
+        return meta.get("format") == FORMAT and meta.get("tokenize") == TOKENIZE
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- keeping in step with the store --------------------------------------------------------
+
+    @property
+    def generation(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return int(row[0]) if row else -1
+
+    def apply(self, added: Iterable[tuple[int, str]], removed: Iterable[int], generation: int) -> None:
+        """One store commit's chunks in and out, in one SQLite transaction."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("DELETE FROM chunks WHERE rowid = ?", ((int(i),) for i in removed))
+            self._db.executemany("INSERT OR REPLACE INTO chunks(rowid, text) VALUES (?, ?)",
+                                 ((int(i), t) for i, t in added))
+            self._set_generation(generation)
+
+    def _set_generation(self, generation: int) -> None:
+        self._db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(generation),))
+
+    def reconcile(self, store: Store) -> tuple[int, int]:
+        """Make the table hold exactly the store's chunks; returns (added, removed)."""
+        generation = store.generation()
+        ids, _ = store.chunk_digests()
+        wanted = set(ids.tolist())
+        with self._lock:
+            have = {row[0] for row in self._db.execute("SELECT rowid FROM chunks")}
+            stale = list(have - wanted)
+            missing = sorted(wanted - have)
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.executemany("DELETE FROM chunks WHERE rowid = ?", ((i,) for i in stale))
+                for start in range(0, len(missing), REBUILD_BATCH):
+                    recs = store.get_chunks(missing[start:start + REBUILD_BATCH])
+                    self._db.executemany("INSERT OR REPLACE INTO chunks(rowid, text) VALUES (?, ?)",
+                                         ((r.id, r.text) for r in recs))
+                self._set_generation(generation)
+        if missing or stale:
+            log.info("keyword index caught up: +%d -%d chunks", len(missing), len(stale))
+        return len(missing), len(stale)
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def search(self, match: str, k: int, within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids, BM25 scores, higher is better), best first; `within` limits to those ids."""
+        sql = "SELECT rowid, -bm25(chunks) FROM chunks WHERE chunks MATCH ?"
+        with self._lock:
+            if within is not None:
+                self._load_within(within)
+                sql += " AND rowid IN (SELECT id FROM temp.within)"
+            rows = self._db.execute(sql + " ORDER BY rank LIMIT ?", (match, k)).fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        scores = np.fromiter((r[1] for r in rows), dtype=np.float32, count=len(rows))
+        return ids, scores
+
+    def matching(self, match: str, ids: Iterable[int]) -> set[int]:
+        """Those of `ids` whose text satisfies `match` (phrase checks, exclusions)."""
+        ids = np.fromiter((int(i) for i in ids), dtype=np.int64)
+        if not len(ids):
+            return set()
+        with self._lock:
+            self._load_within(ids)
+            rows = self._db.execute(
+                "SELECT rowid FROM chunks WHERE chunks MATCH ? AND rowid IN (SELECT id FROM temp.within)",
+                (match,)).fetchall()
+        return {r[0] for r in rows}
+
+    def coverage(self, terms: list[str], ids: np.ndarray) -> dict[int, float]:
+        """For each of `ids`, the share of `terms` (FTS5 strings) its text holds."""
+        if not terms or not len(ids):
+            return {}
+        counts: dict[int, int] = {}
+        with self._lock:
+            self._load_within(ids)
+            for term in terms:
+                for (rowid,) in self._db.execute(
+                        "SELECT rowid FROM chunks WHERE chunks MATCH ? AND rowid IN (SELECT id FROM temp.within)",
+                        (term,)):
+                    counts[rowid] = counts.get(rowid, 0) + 1
+        return {cid: n / len(terms) for cid, n in counts.items()}
+
+    def _load_within(self, ids: np.ndarray) -> None:
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS within(id INTEGER PRIMARY KEY)")
+        self._db.execute("DELETE FROM temp.within")
+        self._db.executemany("INSERT OR IGNORE INTO temp.within VALUES (?)", ((int(i),) for i in ids))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]

@@ -1,0 +1,45 @@
+"""What a user types becomes safe FTS5 expressions and the text the model embeds."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from seekwise.core.query import parse_query
+
+
+def test_words_phrases_and_exclusions_are_told_apart():
+    q = parse_query('how to restore "security bond" -tenancy -"ending notice"')
+    assert q.words == ["how", "to", "restore"]
+    assert q.phrases == ["security bond"]
+    assert q.excluded == ["tenancy", "ending notice"]
+    assert q.text == "how to restore security bond"  # exclusions never reach the model
+    assert q.highlight_words() == ["restore"]
+
+
+def test_ranking_match_skips_stopwords_unless_nothing_else_is_left():
+    assert parse_query("how do I get my deposit back").ranking_match() == '("get" OR "deposit" OR "back")'
+    assert parse_query("how to").ranking_match() == '("how" OR "to")'
+
+
+def test_an_unclosed_quote_is_a_phrase_to_the_end():
+    q = parse_query('find "exact words here')
+    assert q.phrases == ["exact words here"] and q.words == ["find"]
+
+
+def test_a_query_of_only_exclusions_or_punctuation_is_empty():
+    assert parse_query("-spam -eggs").empty
+    assert parse_query('"" ... ???').empty
+
+
+@pytest.mark.parametrize("raw", ['NEAR(a b)', 'a AND OR NOT', 'col:value', 'x* "y" ^z', "it's o'clock", '"a""b"',
+                                 "{a b}", "-", "C++ & C#", "naïve café", "SELECT * FROM chunks; --"])
+def test_fts5_never_sees_user_syntax(raw):
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE t USING fts5(text)")
+    db.execute("INSERT INTO t VALUES ('a b near and or not col value x y z it s o clock naïve café select from')")
+    q = parse_query(raw)
+    for expr in (q.ranking_match(), q.required_match(), q.excluded_match()):
+        if expr:
+            db.execute("SELECT rowid FROM t WHERE t MATCH ?", (expr,)).fetchall()  # raises on a syntax error
