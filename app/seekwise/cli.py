@@ -1,4 +1,4 @@
-"""`seekwise index|search|status|bench`: the command line over the same library facade the GUI uses."""
+"""`seekwise index|search|status|bench|eval`: the command line over the same library facade the GUI uses."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from datetime import datetime
 from seekwise import __version__
 from seekwise.core.errors import Interrupted, SeekwiseError
 from seekwise.core.library import Library, LibraryStatus, Progress
-from seekwise.core.search import snippet
+from seekwise.core.search import DENSE_BACKENDS, MODES, Hit, SearchFilters, snippet
 
 log = logging.getLogger("seekwise")
 
@@ -40,13 +40,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-file-mb", type=int, default=None, help="skip files larger than this")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
-    p = sub.add_parser("search", help="search the library by meaning")
+    p = sub.add_parser("search", help="search the library by meaning and keywords",
+                       description='Plain words rank by meaning and by keyword; "an exact phrase" must occur; '
+                                   "-word must not.")
     _common(p)
     p.add_argument("query", nargs="+")
     p.add_argument("-k", "--limit", type=int, default=10, help="files to show (default 10)")
     p.add_argument("--json", action="store_true", help="one JSON object per hit, best first")
-    p.add_argument("--exact", action="store_true", help="brute-force search instead of the HNSW index")
+    p.add_argument("--mode", choices=MODES, default="hybrid",
+                   help="hybrid (default): meaning and keywords fused; dense: meaning only; lexical: keywords (BM25)")
+    p.add_argument("--dense", choices=DENSE_BACKENDS, default="hnsw",
+                   help="how the meaning leg searches: hnsw (default), binary (sign bits, then full-precision "
+                        "rescoring: little memory), exact (brute force)")
+    p.add_argument("--exact", action="store_true", help="same as --dense exact")
+    p.add_argument("--oversample", type=int, default=4, help="binary: candidates per wanted chunk (default 4)")
     p.add_argument("--ef", type=int, default=96, help="HNSW search breadth: higher finds more, slower (default 96)")
+    p.add_argument("--in", dest="folders", action="append", default=[], metavar="FOLDER",
+                   help="only files under this folder (repeatable)")
+    p.add_argument("--type", dest="types", action="append", default=[], metavar="TYPE",
+                   help="only this file type: an extension (pdf, md) or a kind (markdown, code, html, text); "
+                        "repeatable or comma-separated")
+    p.add_argument("--after", help="only files modified on or after: YYYY-MM-DD, or 7d/3w/6m/1y ago")
+    p.add_argument("--before", help="only files modified before: YYYY-MM-DD, or 7d/3w/6m/1y ago")
+    p.add_argument("--path", dest="path_contains", default="", help="only files whose path contains this")
 
     p = sub.add_parser("status", help="what is indexed, errors, model, sizes")
     _common(p)
@@ -60,6 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", dest="json_out", help="write the figures to this JSON file")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--keep", help="build the library here and keep it (default: a temp dir)")
+
+    from seekwise.evaluation import add_arguments
+    from seekwise.vecbench import add_arguments as add_vector_arguments
+
+    p = sub.add_parser("bench-vectors", help="memory, latency and recall of each dense search at scale")
+    add_vector_arguments(p)
+
+    p = sub.add_parser("eval", help="score retrieval on a BEIR data set, per search mode")
+    _common(p)
+    add_arguments(p)
     return parser
 
 
@@ -167,22 +193,64 @@ def _duration(seconds: float | None) -> str:
 
 def cmd_search(args: argparse.Namespace) -> int:
     query = " ".join(args.query)
-    with _open(args, readonly=True, ef=args.ef) as lib:
-        hits = lib.search(query, k=args.limit, exact=args.exact)
+    try:
+        filters = SearchFilters(
+            folders=tuple(args.folders), types=tuple(t for arg in args.types for t in arg.split(",") if t),
+            after=parse_when(args.after), before=parse_when(args.before), path_contains=args.path_contains)
+    except ValueError as exc:
+        print(f"seekwise: {exc}", file=sys.stderr)
+        return 2
+    with _open(args, readonly=True, ef=args.ef, oversample=args.oversample) as lib:
+        hits = lib.search(query, k=args.limit, mode=args.mode, dense="exact" if args.exact else args.dense,
+                          filters=filters)
     if args.json:
         for rank, hit in enumerate(hits, 1):
-            print(json.dumps({"rank": rank, "path": hit.path, "score": round(hit.score, 4), "line": hit.line,
-                              "text": hit.text, "chunk_id": hit.best.chunk_id,
-                              "others": [{"line": p.line, "score": round(p.score, 4)} for p in hit.others]},
-                             ensure_ascii=False))
+            print(json.dumps(hit_json(rank, hit), ensure_ascii=False))
         return 0
     if not hits:
         print("No results. (Is anything indexed? seekwise status)")
         return 0
+    bold = sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
     for rank, hit in enumerate(hits, 1):
-        print(f"{rank:2}. {hit.score:.3f}  {hit.path}:{hit.line}")
-        print(f"    {snippet(hit.text)}")
+        more = f"  (+{len(hit.others)} more passages)" if hit.others else ""
+        print(f"{rank:2}. {hit.score:.3f}  {hit.path}:{hit.line}{more}")
+        text, marks = snippet(hit.text, marks=hit.best.marks)
+        print("    " + render_marks(text, marks, bold))
     return 0
+
+
+def hit_json(rank: int, hit: Hit) -> dict:
+    return {"rank": rank, "path": hit.path, "score": round(hit.score, 4), "line": hit.line,
+            "text": hit.text, "chunk_id": hit.best.chunk_id,
+            "highlights": [list(m) for m in hit.best.marks], "highlight_kind": hit.best.mark_kind,
+            "others": [{"line": p.line, "score": round(p.score, 4), "chunk_id": p.chunk_id} for p in hit.others]}
+
+
+def render_marks(text: str, marks: list[tuple[int, int]], bold: bool) -> str:
+    """Bold on a terminal; [brackets] elsewhere, so the marks survive a pipe."""
+    left, right = ("\033[1m", "\033[0m") if bold else ("[", "]")
+    out, pos = [], 0
+    for start, end in marks:
+        out += [text[pos:start], left, text[start:end], right]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+_AGO = {"d": 1, "w": 7, "m": 30, "y": 365}
+
+
+def parse_when(value: str | None) -> float | None:
+    """YYYY-MM-DD[THH:MM] in local time, or a span ago like 10d, 3w, 6m, 1y."""
+    if not value:
+        return None
+    value = value.strip()
+    if value[:-1].isdigit() and value[-1:].lower() in _AGO:
+        return time.time() - int(value[:-1]) * _AGO[value[-1].lower()] * 86400
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date: use YYYY-MM-DD or a span ago such as 7d, 3w, 6m, 1y") from None
 
 
 # -- status ------------------------------------------------------------------------------------
@@ -205,7 +273,8 @@ def format_status(st: LibraryStatus) -> str:
         "Folders:  " + (", ".join(st.roots) if st.roots else "none yet (seekwise index FOLDER)"),
         f"Files:    {st.files} known: " + ", ".join(f"{n} {s}" for s, n in sorted(st.by_status.items())),
         f"Chunks:   {st.chunks} ({st.vectors} cached vectors)",
-        f"Sizes:    store {st.store_bytes / 2**20:.1f} MB, ANN index {st.ann_bytes / 2**20:.1f} MB",
+        f"Sizes:    store {st.store_bytes / 2**20:.1f} MB, vector index {st.ann_bytes / 2**20:.1f} MB, "
+        f"keyword index {st.lexical_bytes / 2**20:.1f} MB",
         f"Indexed:  {when}",
     ]
     if st.problems:
@@ -220,7 +289,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_bench(args)
 
 
-COMMANDS = {"index": cmd_index, "search": cmd_search, "status": cmd_status, "bench": cmd_bench}
+def cmd_bench_vectors(args: argparse.Namespace) -> int:
+    from seekwise.vecbench import run
+
+    return run(args)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from seekwise.evaluation import run_eval
+
+    return run_eval(args)
+
+
+COMMANDS = {"index": cmd_index, "search": cmd_search, "status": cmd_status, "bench": cmd_bench,
+            "eval": cmd_eval, "bench-vectors": cmd_bench_vectors}
 
 if __name__ == "__main__":
     raise SystemExit(main())

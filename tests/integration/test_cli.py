@@ -27,7 +27,7 @@ def test_index_search_json_status(tmp_path, corpus):
     assert {"path", "score", "line", "text"} <= hits[0].keys()
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
     text = cli("search", "mend a leaking bike", data_dir=data).stdout
-    assert text.splitlines()[0].split()[-1].startswith(str(corpus / "notes" / "bicycle.html") + ":")
+    assert f"  {corpus / 'notes' / 'bicycle.html'}:" in text.splitlines()[0]
     status = cli("status", data_dir=data).stdout
     assert str(corpus) in status and "6 ok" in status and "all-minilm-l6-v2-int8" in status
     again = cli("index", data_dir=data).stdout
