@@ -208,7 +208,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             print(json.dumps(hit_json(rank, hit), ensure_ascii=False))
         return 0
     if not hits:
-        print("No results. (Is anything indexed? seekwise status)")
+        print("No results for those filters." if filters.active else
+              "No results. (Is anything indexed? seekwise status)")
         return 0
     bold = sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
     for rank, hit in enumerate(hits, 1):

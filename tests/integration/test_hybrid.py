@@ -150,3 +150,9 @@ def test_eval_cli_writes_the_json_layout(tmp_path, capsys):
     assert data["dataset"] == "beir-mini" and data["split"] == "test" and set(data["modes"]) == {"bm25", "hybrid"}
     assert main(["eval", str(MINI), "--split", "dev"]) == 1
     assert "splits here: test" in capsys.readouterr().err
+
+
+def test_a_phrase_only_query_keeps_its_keyword_leg(indexed):
+    lib, corpus = indexed
+    hits = lib.search('"stretch and folds"', k=3)
+    assert paths(hits, corpus) == ["notes/sourdough.md"] and hits[0].best.mark_kind == "words"

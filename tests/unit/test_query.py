@@ -43,3 +43,15 @@ def test_fts5_never_sees_user_syntax(raw):
     for expr in (q.ranking_match(), q.required_match(), q.excluded_match()):
         if expr:
             db.execute("SELECT rowid FROM t WHERE t MATCH ?", (expr,)).fetchall()  # raises on a syntax error
+
+
+def test_fusion_counts_a_keyword_hit_by_the_share_of_query_words_it_holds():
+    from seekwise.core.search import FusionSettings, fuse
+
+    settings = FusionSettings(k=60, min_coverage=0.5)
+    dense = (1.0, [1, 2, 3], None)
+    lexical = (1.0, [3, 2], {3: 0.25, 2: 1.0})  # chunk 3 holds one word in four: not keyword evidence
+    scores = fuse([dense, lexical], settings)
+    assert scores[3] == 1 / 63                   # dense only
+    assert scores[2] == 1 / 62 + 1 / 61          # chunk 2 is the lexical leg's first *counted* hit
+    assert max(scores, key=scores.get) == 2

@@ -175,7 +175,8 @@ class Library:
             if match:
                 lexical = self.derived.current_lexical()
                 ids, scores = lexical.search(match, want, allowed)
-                share = lexical.coverage(parsed.ranking_terms(), ids) if mode == "hybrid" else None
+                terms = parsed.ranking_terms()
+                share = lexical.coverage(terms, ids) if mode == "hybrid" and terms else None
                 legs.append((self.fusion.lexical_weight, ids, scores, share))
         if parsed.has_constraints:
             legs = self._constrain(legs, parsed)
