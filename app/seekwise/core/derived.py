@@ -111,37 +111,51 @@ class DerivedIndexes:
     # -- the indexer's side --------------------------------------------------------------------
 
     def after_commit(self, result: CommitResult, texts: list[str]) -> None:
-        """One store commit into every index that is open (the keyword index always: it is cheap)."""
-        ids = np.fromiter((cid for cid, _ in result.added), dtype=np.int64, count=len(result.added))
-        vecs = None
-        if self.ann.loaded or len(ids) or result.removed:
-            ann = self.ann.get()
-            ann.remove(result.removed)
-            vecs = self.store.get_vectors(self.model_version, (d for _, d in result.added), self.dims)
-            ann.add(ids, vecs)
-            ann.generation = result.generation  # the only writer: nothing else changed the store
-        if self.binary.loaded:
-            binary = self.binary.get()
-            binary.remove(result.removed)
-            if vecs is None:
-                vecs = self.store.get_vectors(self.model_version, (d for _, d in result.added), self.dims)
-            binary.add(ids, vecs)
-            binary.generation = result.generation
+        """One store commit into every index that is open (the keyword index always: it is cheap).
+        Chunks whose vectors are not in the store yet join the vector indexes in after_new_vectors."""
+        if result.added or result.removed:
+            ids, vecs = self._with_vectors(result.added)
+            for index in self._vector_indexes():
+                index.remove(result.removed)
+                index.add(ids, vecs)
+                index.generation = result.generation  # the only writer: nothing else changed the store
         lexical = self.lexical.get()
         if lexical.generation == result.generation - 1:
-            lexical.apply(zip(ids.tolist(), texts), result.removed, result.generation)
+            ids = [cid for cid, _ in result.added]
+            lexical.apply(zip(ids, texts), result.removed, result.generation)
         else:
             lexical.reconcile(self.store)
 
-    def after_new_vectors(self, generation: int) -> None:
-        """Vectors arrived for chunks the indexes already know of (a model switch)."""
-        for lazy, reconcile in ((self.ann, self._reconcile_ann), (self.binary, lambda b: b.reconcile(self.store))):
-            if lazy.loaded:
-                index = lazy.get()
-                reconcile(index)
-                index.generation = generation
-        if self.lexical.loaded:
-            self.lexical.get().reconcile(self.store)
+    def _vector_indexes(self) -> list[AnnIndex | BinaryIndex]:
+        """The open ones; HNSW also when none is open (a library in binary mode never loads it,
+        and it catches up from the store if it is ever opened)."""
+        out: list[AnnIndex | BinaryIndex] = []
+        if self.ann.loaded or not self.binary.loaded:
+            out.append(self.ann.get())
+        if self.binary.loaded:
+            out.append(self.binary.get())
+        return out
+
+    def _with_vectors(self, pairs: list[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
+        ids = np.fromiter((cid for cid, _ in pairs), dtype=np.int64, count=len(pairs))
+        vecs = self.store.get_vectors(self.model_version, (d for _, d in pairs), self.dims)
+        have = ~np.isnan(vecs).any(axis=1)
+        return ids[have], vecs[have]
+
+    def after_new_vectors(self, pairs: list[tuple[int, bytes]] | None, generation: int) -> None:
+        """Vectors arrived for chunks the store already holds: (chunk id, digest) pairs, or None for
+        'look at every chunk' (a model switch)."""
+        if pairs is not None:
+            ids, vecs = self._with_vectors(pairs)
+        for index in self._vector_indexes():
+            if pairs is None:
+                self._reconcile_ann(index) if isinstance(index, AnnIndex) else index.reconcile(self.store)
+            else:
+                index.add(ids, vecs)
+            index.generation = generation
+        lexical = self.lexical.peek()
+        if lexical is not None and lexical.generation == generation - 1:
+            lexical.apply([], [], generation)  # nothing textual changed in that commit
 
     def save(self) -> None:
         generation = self.store.generation()

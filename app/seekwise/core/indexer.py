@@ -103,7 +103,11 @@ class Indexer:
     # -- the run -------------------------------------------------------------------------------
 
     def run(self, roots: list[str], progress: Callable[[Progress], None] | None = None,
-            cancel: threading.Event | None = None) -> IndexReport:
+            cancel: threading.Event | None = None, checkpoint: Callable[[], None] | None = None,
+            changed: bool = False) -> IndexReport:
+        """Index `roots` (folders or files). With `changed`, they are paths a watcher reported: one that
+        no longer exists is gone (its records leave), where a missing root is otherwise kept as it was.
+        `checkpoint` is called between files: it may block (pause) or raise Interrupted (cancel)."""
         cancel = cancel or threading.Event()
         report = IndexReport()
         prog = Progress(phase="scanning")
@@ -115,9 +119,14 @@ class Indexer:
         if cancel.is_set():
             raise Interrupted()
         report.files_seen = len(seen.files)
-        report.missing_roots = seen.missing_roots
+        gone_roots = seen.missing_roots if changed else []
+        report.missing_roots = [] if changed else seen.missing_roots
         report.problems.extend(seen.problems)
         todo, removed = self._diff(roots, seen, report)
+        for root in gone_roots:
+            removed += [root] if self.store.get_file(root) else []
+            removed += [rec.path for rec in self.store.iter_files(root.rstrip(os.sep) + os.sep)]
+        report.files_removed = len(removed)
         prog.files_total, prog.files_todo = len(seen.files), len(todo)
         prog.bytes_todo = sum(f.size for f in todo)
         prog.phase, prog.indexing_started = "indexing", prog.elapsed
@@ -135,6 +144,8 @@ class Indexer:
             for seen_file in todo:
                 if cancel.is_set():
                     raise Interrupted()
+                if checkpoint is not None:
+                    checkpoint()
                 prog.current = seen_file.path
                 self._process(seen_file, batch, report)
                 prog.files_done += 1
@@ -150,7 +161,7 @@ class Indexer:
                         self.derived.save()
                         last_save = time.monotonic()
             self._commit(batch, report, prog)
-            if self.store.get_meta("model") != self.model_version:
+            if self.store.get_meta("model") != self.model_version or self.store.get_meta("vectors_pending"):
                 self.fill_missing_vectors(cancel, report)
         finally:
             # Whatever was committed stays; the saved ANN catches up from the store next time if we die here.
@@ -190,7 +201,6 @@ class Indexer:
         problem_paths = {p for p, _ in seen.problems}
         removed = [p for p in known if p not in seen_paths and p not in problem_paths
                    and not p.startswith(guarded)]
-        report.files_removed = len(removed)
         return todo, removed
 
     def _outdated(self, rec: FileRecord, path: str) -> bool:
@@ -263,40 +273,46 @@ class Indexer:
     # -- commit --------------------------------------------------------------------------------
 
     def _commit(self, batch: _Batch, report: IndexReport, prog: Progress) -> None:
+        """Files first (keyword search has them at once), then the vectors only the model can make."""
         if not len(batch):
             return
-        vectors: dict[bytes, np.ndarray] = {}
-        if batch.misses:
-            missing = self.store.missing_vectors(self.model_version, batch.misses)
-            digests = [d for d in batch.misses if d in missing]
-            if digests:
-                vecs = self.encoder.get().embed_documents([batch.misses[d] for d in digests])
-                vectors = dict(zip(digests, vecs))
-                report.chunks_embedded += len(digests)
-                prog.chunks_embedded += len(digests)
-        result = self.store.commit(batch.changes, batch.removed, vectors, self.model_version,
-                                   touched=batch.touched)
+        missing = self.store.missing_vectors(self.model_version, batch.misses) if batch.misses else set()
+        result = self.store.commit(batch.changes, batch.removed, {}, self.model_version,
+                                   touched=batch.touched, vectors_pending=bool(missing))
         report.chunks_added += len(result.added)
         prog.chunks_added += len(result.added)
         self.derived.after_commit(result, [ch.text for change in batch.changes for ch in change.chunks])
+        if not missing:
+            return
+        digests = [d for d in batch.misses if d in missing]
+        vecs = self.encoder.get().embed_documents([batch.misses[d] for d in digests])
+        done = self.store.commit([], [], dict(zip(digests, vecs)), self.model_version, vectors_pending=False)
+        report.chunks_embedded += len(digests)
+        prog.chunks_embedded += len(digests)
+        self.derived.after_new_vectors([(cid, d) for cid, d in result.added if d in missing], done.generation)
 
     def fill_missing_vectors(self, cancel: threading.Event, report: IndexReport) -> None:
-        """After a model switch, unchanged files have chunks but no vectors for this model: embed them."""
+        """Chunks without a vector for this model (a model switch, or a run killed between a batch's
+        files and its vectors): embed them."""
         ids, digests = self.store.chunk_digests()
         missing = self.store.missing_vectors(self.model_version, digests)
         if not missing:
+            if self.store.get_meta("vectors_pending"):
+                self.store.put_meta("vectors_pending", False)
             return
         log.info("embedding %d chunks that have no vector for %s", len(missing), self.model_version)
         todo = [int(cid) for cid, d in zip(ids, digests) if d in missing]
         for start in range(0, len(todo), BATCH_MISSES):
             if cancel.is_set():
                 raise Interrupted()
-            chunks = {c.digest: c.text for c in self.store.get_chunks(todo[start:start + BATCH_MISSES])}
+            records = self.store.get_chunks(todo[start:start + BATCH_MISSES])
+            chunks = {c.digest: c.text for c in records}
             digests_now = list(chunks)
             vecs = self.encoder.get().embed_documents([chunks[d] for d in digests_now])
             result = self.store.commit([], [], dict(zip(digests_now, vecs)), self.model_version)
             report.chunks_embedded += len(digests_now)
-            self.derived.after_new_vectors(result.generation)
+            self.derived.after_new_vectors([(c.id, c.digest) for c in records], result.generation)
+        self.store.put_meta("vectors_pending", False)
 
 
 class _Throttle:

@@ -366,7 +366,7 @@ class Store:
 
     def commit(self, changes: list[FileChange], removed_paths: Iterable[str],
                vectors: dict[bytes, np.ndarray], model_version: str,
-               touched: Iterable[FileRecord] = ()) -> CommitResult:
+               touched: Iterable[FileRecord] = (), vectors_pending: bool | None = None) -> CommitResult:
         """One transaction: new vectors, then each file's old chunks out and new chunks in, then its record."""
         removed_paths = list(removed_paths)
 
@@ -399,6 +399,8 @@ class Store:
                 txn.put(os.fsencode(rec.path), rec.encode(), db=self.files)
             generation = int(json.loads(txn.get(b"generation", b"0", db=self.meta))) + 1
             txn.put(b"next_id", str(next_id).encode(), db=self.meta)
+            if vectors_pending is not None:  # chunks committed ahead of their vectors, or caught up
+                txn.put(b"vectors_pending", json.dumps(vectors_pending).encode(), db=self.meta)
             txn.put(b"generation", str(generation).encode(), db=self.meta)
             return CommitResult(added, removed, generation)
 
