@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 TOKENIZE = "porter unicode61 remove_diacritics 2"
 FORMAT = "1"
 REBUILD_BATCH = 2000
+# The unary + keeps SQLite from handing FTS5 one rowid lookup per id (a full query re-run each time:
+# 7 ms median, 133 ms p95 for coverage on NFCorpus); matches are scanned once and filtered (0.4/5 ms).
+_WITHIN = "+rowid IN (SELECT id FROM temp.within)"
 
 
 class LexicalIndex:
@@ -124,7 +127,7 @@ class LexicalIndex:
         with self._lock:
             if within is not None:
                 self._load_within(within)
-                sql += " AND rowid IN (SELECT id FROM temp.within)"
+                sql += " AND " + _WITHIN
             rows = self._db.execute(sql + " ORDER BY rank LIMIT ?", (match, k)).fetchall()
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         scores = np.fromiter((r[1] for r in rows), dtype=np.float32, count=len(rows))
@@ -138,8 +141,7 @@ class LexicalIndex:
         with self._lock:
             self._load_within(ids)
             rows = self._db.execute(
-                "SELECT rowid FROM chunks WHERE chunks MATCH ? AND rowid IN (SELECT id FROM temp.within)",
-                (match,)).fetchall()
+                "SELECT rowid FROM chunks WHERE chunks MATCH ? AND " + _WITHIN, (match,)).fetchall()
         return {r[0] for r in rows}
 
     def coverage(self, terms: list[str], ids: np.ndarray) -> dict[int, float]:
@@ -151,8 +153,7 @@ class LexicalIndex:
             self._load_within(ids)
             for term in terms:
                 for (rowid,) in self._db.execute(
-                        "SELECT rowid FROM chunks WHERE chunks MATCH ? AND rowid IN (SELECT id FROM temp.within)",
-                        (term,)):
+                        "SELECT rowid FROM chunks WHERE chunks MATCH ? AND " + _WITHIN, (term,)):
                     counts[rowid] = counts.get(rowid, 0) + 1
         return {cid: n / len(terms) for cid, n in counts.items()}
 
