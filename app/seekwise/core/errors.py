@@ -11,6 +11,10 @@ class Interrupted(SeekwiseError):
     """The user cancelled; callers stay silent about it."""
 
 
+class Preempted(Interrupted):
+    """A run stops for more urgent work (or a pause); what it did is committed first."""
+
+
 class ModelError(SeekwiseError):
     """The embedding model cannot be used: missing, corrupt or malformed."""
 

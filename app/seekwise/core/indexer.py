@@ -16,7 +16,7 @@ from seekwise.core import extract
 from seekwise.core.chunking import Chunker
 from seekwise.core.derived import DerivedIndexes
 from seekwise.core.embedding import Encoder
-from seekwise.core.errors import Interrupted
+from seekwise.core.errors import Interrupted, Preempted
 from seekwise.core.lazy import Lazy
 from seekwise.core.scanner import SeenFile, scan
 from seekwise.core.store import FileChange, FileRecord, NewChunk, Store, text_digest
@@ -99,15 +99,19 @@ class Indexer:
         self.chunker = chunker
         self.chunking_version = chunking_version
         self.max_file_bytes = max_file_bytes
+        self.batch_misses = BATCH_MISSES  # a background service lowers it: a batch is what an edit waits for
+        self._pending_elsewhere = False
 
     # -- the run -------------------------------------------------------------------------------
 
     def run(self, roots: list[str], progress: Callable[[Progress], None] | None = None,
             cancel: threading.Event | None = None, checkpoint: Callable[[], None] | None = None,
-            changed: bool = False) -> IndexReport:
+            changed: bool = False, save: bool = True) -> IndexReport:
         """Index `roots` (folders or files). With `changed`, they are paths a watcher reported: one that
         no longer exists is gone (its records leave), where a missing root is otherwise kept as it was.
-        `checkpoint` is called between files: it may block (pause) or raise Interrupted (cancel)."""
+        `checkpoint` is called between files: it may raise Interrupted (cancel) or Preempted (commit
+        what is done, then stop). `save=False` leaves saving the ANN file to the caller (a service
+        saves on a timer, not after every small run)."""
         cancel = cancel or threading.Event()
         report = IndexReport()
         prog = Progress(phase="scanning")
@@ -140,32 +144,39 @@ class Indexer:
                                                            indexed_at=time.time())))
             report.files_failed += 1
         last_commit = last_save = time.monotonic()
+        self._pending_elsewhere = bool(self.store.get_meta("vectors_pending"))  # a run killed mid-batch
         try:
-            for seen_file in todo:
-                if cancel.is_set():
-                    raise Interrupted()
-                if checkpoint is not None:
-                    checkpoint()
-                prog.current = seen_file.path
-                self._process(seen_file, batch, report)
-                prog.files_done += 1
-                prog.bytes_done += seen_file.size
-                prog.errors = report.files_failed
-                notify(prog)
-                if (len(batch.misses) >= BATCH_MISSES or len(batch) >= BATCH_FILES
-                        or time.monotonic() - last_commit > BATCH_SECONDS):
-                    self._commit(batch, report, prog)
-                    batch = _Batch()
-                    last_commit = time.monotonic()
-                    if last_commit - last_save > ANN_SAVE_SECONDS:
-                        self.derived.save()
-                        last_save = time.monotonic()
+            try:
+                for seen_file in todo:
+                    if cancel.is_set():
+                        raise Interrupted()
+                    if checkpoint is not None:
+                        checkpoint()
+                    prog.current = seen_file.path
+                    self._process(seen_file, batch, report)
+                    prog.files_done += 1
+                    prog.bytes_done += seen_file.size
+                    prog.errors = report.files_failed
+                    notify(prog)
+                    if (len(batch.misses) >= self.batch_misses or len(batch) >= BATCH_FILES
+                            or time.monotonic() - last_commit > BATCH_SECONDS):
+                        self._commit(batch, report, prog)
+                        batch = _Batch()
+                        last_commit = time.monotonic()
+                        if save and last_commit - last_save > ANN_SAVE_SECONDS:
+                            self.derived.save()
+                            last_save = time.monotonic()
+            except Preempted:
+                # More urgent work waits: keep the files (keyword search has them); their vectors
+                # stay pending and a later run embeds them.
+                self._commit(batch, report, prog, embed=False)
+                raise
             self._commit(batch, report, prog)
-            if self.store.get_meta("model") != self.model_version or self.store.get_meta("vectors_pending"):
-                self.fill_missing_vectors(cancel, report)
+            if self.store.get_meta("model") != self.model_version or self._pending_elsewhere:
+                self.fill_missing_vectors(cancel, report, checkpoint)
         finally:
             # Whatever was committed stays; the saved ANN catches up from the store next time if we die here.
-            if self.derived.ann.loaded or self.derived.binary.loaded:
+            if save and (self.derived.ann.loaded or self.derived.binary.loaded):
                 prog.phase = "saving"
                 notify(prog, force=True)
                 self.derived.save()
@@ -272,26 +283,33 @@ class Indexer:
 
     # -- commit --------------------------------------------------------------------------------
 
-    def _commit(self, batch: _Batch, report: IndexReport, prog: Progress) -> None:
+    def _commit(self, batch: _Batch, report: IndexReport, prog: Progress, embed: bool = True) -> None:
         """Files first (keyword search has them at once), then the vectors only the model can make."""
         if not len(batch):
             return
         missing = self.store.missing_vectors(self.model_version, batch.misses) if batch.misses else set()
+        # The flag says "some chunks may lack vectors": set with files committed ahead of their
+        # vectors, cleared only when no earlier batch left any behind (fill_missing_vectors clears it).
         result = self.store.commit(batch.changes, batch.removed, {}, self.model_version,
-                                   touched=batch.touched, vectors_pending=bool(missing))
+                                   touched=batch.touched, vectors_pending=True if missing else None)
         report.chunks_added += len(result.added)
         prog.chunks_added += len(result.added)
         self.derived.after_commit(result, [ch.text for change in batch.changes for ch in change.chunks])
         if not missing:
             return
+        if not embed:
+            self._pending_elsewhere = True
+            return
         digests = [d for d in batch.misses if d in missing]
         vecs = self.encoder.get().embed_documents([batch.misses[d] for d in digests])
-        done = self.store.commit([], [], dict(zip(digests, vecs)), self.model_version, vectors_pending=False)
+        done = self.store.commit([], [], dict(zip(digests, vecs)), self.model_version,
+                                 vectors_pending=None if self._pending_elsewhere else False)
         report.chunks_embedded += len(digests)
         prog.chunks_embedded += len(digests)
         self.derived.after_new_vectors([(cid, d) for cid, d in result.added if d in missing], done.generation)
 
-    def fill_missing_vectors(self, cancel: threading.Event, report: IndexReport) -> None:
+    def fill_missing_vectors(self, cancel: threading.Event, report: IndexReport,
+                             checkpoint: Callable[[], None] | None = None) -> None:
         """Chunks without a vector for this model (a model switch, or a run killed between a batch's
         files and its vectors): embed them."""
         ids, digests = self.store.chunk_digests()
@@ -302,10 +320,12 @@ class Indexer:
             return
         log.info("embedding %d chunks that have no vector for %s", len(missing), self.model_version)
         todo = [int(cid) for cid, d in zip(ids, digests) if d in missing]
-        for start in range(0, len(todo), BATCH_MISSES):
+        for start in range(0, len(todo), self.batch_misses):
             if cancel.is_set():
                 raise Interrupted()
-            records = self.store.get_chunks(todo[start:start + BATCH_MISSES])
+            if checkpoint is not None:
+                checkpoint()
+            records = self.store.get_chunks(todo[start:start + self.batch_misses])
             chunks = {c.digest: c.text for c in records}
             digests_now = list(chunks)
             vecs = self.encoder.get().embed_documents([chunks[d] for d in digests_now])

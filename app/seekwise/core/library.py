@@ -6,7 +6,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,6 +83,9 @@ class Library:
         self.derived = DerivedIndexes(self.store, self.paths, self.model_version, self.manifest.dims,
                                       ef=ef, threads=threads, readonly=readonly)
         self._exact: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._writer = WriterLock(self.paths.writer_lock)
+        self._writer_depth = 0
+        self._writer_mutex = threading.RLock()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -120,27 +124,63 @@ class Library:
     def remove_root(self, folder: str | os.PathLike) -> None:
         root = os.path.realpath(os.path.expanduser(os.fspath(folder)))
         self.store.put_meta("roots", [r for r in self.roots() if r != root])
-        with WriterLock(self.paths.writer_lock):
-            prefix = root.rstrip(os.sep) + os.sep
-            gone = [rec.path for rec in self.store.iter_files(prefix)]
+        with self.writing():
+            self.forget(root)
+
+    def forget(self, folder: str) -> int:
+        """Records of a folder (no longer a root) leave the library; the caller holds `writing()`."""
+        prefix = folder.rstrip(os.sep) + os.sep
+        gone = [rec.path for rec in self.store.iter_files(prefix)]
+        gone += [folder] if self.store.get_file(folder) else []
+        if gone:
             result = self.store.commit([], gone, {}, self.model_version)
             self.derived.remove_chunks(result)
+        return len(gone)
 
     # -- indexing ------------------------------------------------------------------------------
+
+    def acquire_writer(self) -> None:
+        """Take the library's writer lock (re-entrant within this object); LibraryLocked if another
+        process holds it. A background service holds it for its lifetime, an `index` for its run."""
+        if self.readonly:
+            raise SeekwiseError("This library was opened read-only")
+        with self._writer_mutex:
+            if self._writer_depth == 0:
+                self._writer.acquire()
+            self._writer_depth += 1
+
+    def release_writer(self) -> None:
+        with self._writer_mutex:
+            self._writer_depth -= 1
+            if self._writer_depth == 0:
+                self._writer.release()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        self.acquire_writer()
+        try:
+            yield
+        finally:
+            self.release_writer()
+
+    def make_indexer(self, encoder: Lazy[Encoder] | None = None) -> Indexer:
+        """An indexer on this library; the caller holds `writing()`. `encoder` lets a background
+        service embed with its own thread budget while searches keep the foreground one."""
+        return Indexer(self.store, self.model_version, encoder or self.encoder, self.derived, self.chunker,
+                       self.chunker.get().version, self.max_file_bytes)
+
+    def finish_run(self) -> None:
+        self.store.put_meta("last_indexed", time.time())
+        self.store.put_meta("model", self.model_version)
 
     def index(self, folders: list[str | os.PathLike] | None = None,
               progress: Callable[[Progress], None] | None = None,
               cancel: threading.Event | None = None) -> IndexReport:
         """Index the given folders (added as roots) or all roots; refuses if another writer runs."""
-        if self.readonly:
-            raise SeekwiseError("This library was opened read-only")
-        with WriterLock(self.paths.writer_lock):
+        with self.writing():
             roots = [self.add_root(f) for f in folders] if folders else self.roots()
-            indexer = Indexer(self.store, self.model_version, self.encoder, self.derived, self.chunker,
-                              self.chunker.get().version, self.max_file_bytes)
-            report = indexer.run(roots, progress, cancel)
-            self.store.put_meta("last_indexed", time.time())
-            self.store.put_meta("model", self.model_version)
+            report = self.make_indexer().run(roots, progress, cancel)
+            self.finish_run()
             return report
 
     # -- searching -----------------------------------------------------------------------------

@@ -1,0 +1,146 @@
+"""The background service on a real library: catch-up, edits first, pause, one writer, other readers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from seekwise.core.library import Library
+from seekwise.core.service import CpuBudget, IndexService
+
+TOPICS = ["rent and deposits", "bread and ovens", "bicycles and tyres", "taxes and invoices"]
+
+
+def make_notes(folder, n, start=0):
+    folder.mkdir(exist_ok=True)
+    for i in range(start, start + n):
+        body = "\n\n".join(f"Note {i}.{p} about {TOPICS[i % len(TOPICS)]}, paragraph {p}, detail {i * 31 + p}."
+                           for p in range(8))
+        (folder / f"note-{i:04d}.txt").write_text(body)
+
+
+def found(lib: Library, query: str, mode: str = "hybrid") -> list[str]:
+    return [os.path.basename(h.path) for h in lib.search(query, k=5, mode=mode, mark=False)]
+
+
+@pytest.fixture
+def lib(tmp_path):
+    library = Library(tmp_path / "lib", threads=2)
+    yield library
+    library.close()
+
+
+def test_catch_up_then_edits_and_deletions_are_searchable(lib, corpus):
+    lib.add_root(corpus)
+    states = []
+    with IndexService(lib, watch=False) as service:
+        service.subscribe(states.append)
+        assert service.wait_idle(120)
+        assert "tenancy-agreement.txt" in found(lib, "deposit refund when moving home")
+        note = corpus / "glacier.txt"
+        note.write_text("Zanskar glacier trek notes: crampons, ice axe and the frozen river walk.")
+        service.changed([str(note)])
+        assert service.wait_idle(30)
+        assert found(lib, "zanskar crampons", mode="lexical")[0] == "glacier.txt"
+        assert found(lib, "walking on a frozen river in the mountains", mode="dense")[0] == "glacier.txt"
+        note.unlink()
+        service.changed([str(note)])
+        assert service.wait_idle(30)
+        assert "glacier.txt" not in found(lib, "zanskar crampons", mode="lexical")
+    seen = {s.state for s in states}
+    assert {"scanning", "idle", "stopped"} <= seen
+    assert any(s.files_done > 0 and s.files_todo >= s.files_done for s in states)
+
+
+def test_an_edit_jumps_the_backlog(lib, tmp_path):
+    folder = tmp_path / "notes"
+    make_notes(folder, 400)
+    lib.add_root(folder)
+    with IndexService(lib, watch=False, budget=CpuBudget(threads=1)) as service:
+        deadline = time.monotonic() + 60
+        while service.state().files_done < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        edit = folder / "urgent.txt"
+        edit.write_text("Quarterly harpsichord tuning schedule for the recital hall.")
+        t0 = time.monotonic()
+        service.changed([str(edit)])
+        while "urgent.txt" not in found(lib, "harpsichord", mode="lexical"):
+            assert time.monotonic() - t0 < 20, "the edit waited behind the backlog"
+            time.sleep(0.05)
+        latency = time.monotonic() - t0
+        indexed = lib.store.counts()["files"]
+        assert indexed < 401, f"the backlog finished first ({indexed} files, edit after {latency:.1f} s)"
+        assert service.wait_idle(300)
+    assert lib.store.counts()["files"] == 401
+
+
+def test_pause_holds_work_and_resume_does_it(lib, corpus):
+    lib.add_root(corpus)
+    with IndexService(lib, watch=False) as service:
+        assert service.wait_idle(120)
+        service.pause()
+        note = corpus / "kayak.txt"
+        note.write_text("Sea kayak rolling practice in the harbour on Thursdays.")
+        service.changed([str(note)])
+        time.sleep(1.0)
+        assert service.state().state == "paused"
+        assert "kayak.txt" not in found(lib, "kayak rolling", mode="lexical")
+        service.resume()
+        assert service.wait_idle(30)
+        assert found(lib, "kayak rolling", mode="lexical")[0] == "kayak.txt"
+
+
+def test_a_second_writer_waits_and_takes_over(tmp_path, corpus):
+    data = tmp_path / "lib"
+    first_lib = Library(data, threads=2)
+    first_lib.add_root(corpus)
+    second_lib = Library(data, threads=2)
+    try:
+        first = IndexService(first_lib, watch=False).start()
+        assert first.wait_idle(120)
+        second = IndexService(second_lib, watch=False).start()
+        deadline = time.monotonic() + 10
+        while second.state().state != "waiting" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert second.state().state == "waiting"
+        assert "Another Seekwise process" in second.state().message
+        first.stop()
+        assert second.wait_idle(60)  # took the lock within its retry period and caught up
+        second.stop()
+    finally:
+        first_lib.close()
+        second_lib.close()
+
+
+def test_another_process_sees_commits_within_seconds(lib, corpus, tmp_path):
+    lib.add_root(corpus)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    with IndexService(lib, watch=False) as service:
+        assert service.wait_idle(120)
+        note = corpus / "oboe.txt"
+        note.write_text("Oboe reed making: gouging cane and tying the staple.")
+        t0 = time.monotonic()
+        service.changed([str(note)])
+        assert service.wait_idle(30)
+        out = subprocess.run([sys.executable, "-m", "seekwise", "--data-dir", str(tmp_path / "lib"),
+                              "search", "--json", "making reeds for a woodwind instrument"],
+                             env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        hits = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+        assert os.path.basename(hits[0]["path"]) == "oboe.txt"
+        assert time.monotonic() - t0 < 30
+
+
+def test_removing_a_root_forgets_its_files(lib, corpus):
+    lib.add_root(corpus)
+    with IndexService(lib, watch=False) as service:
+        assert service.wait_idle(120)
+        assert lib.store.counts()["files"] > 0
+        service.remove_root(str(corpus))
+        assert service.wait_idle(30)
+        assert lib.store.counts()["files"] == 0
