@@ -214,7 +214,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     bold = sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
     for rank, hit in enumerate(hits, 1):
         more = f"  (+{len(hit.others)} more passages)" if hit.others else ""
-        print(f"{rank:2}. {hit.score:.3f}  {hit.path}:{hit.line}{more}")
+        where = f"  p. {hit.page}" if hit.page else f":{hit.line}"
+        print(f"{rank:2}. {hit.score:.3f}  {hit.path}{where}{more}")
         text, marks = snippet(hit.text, marks=hit.best.marks)
         print("    " + render_marks(text, marks, bold))
     return 0
@@ -222,9 +223,10 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def hit_json(rank: int, hit: Hit) -> dict:
     return {"rank": rank, "path": hit.path, "score": round(hit.score, 4), "line": hit.line,
-            "text": hit.text, "chunk_id": hit.best.chunk_id,
+            "page": hit.page or None, "text": hit.text, "chunk_id": hit.best.chunk_id,
             "highlights": [list(m) for m in hit.best.marks], "highlight_kind": hit.best.mark_kind,
-            "others": [{"line": p.line, "score": round(p.score, 4), "chunk_id": p.chunk_id} for p in hit.others]}
+            "others": [{"line": p.line, "page": p.page or None, "score": round(p.score, 4), "chunk_id": p.chunk_id}
+                       for p in hit.others]}
 
 
 def render_marks(text: str, marks: list[tuple[int, int]], bold: bool) -> str:

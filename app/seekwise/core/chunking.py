@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seekwise.core.extract.base import page_at
+
 CHUNKING_VERSION = "c1"
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
@@ -18,17 +20,20 @@ _HEADING = re.compile(r"#{1,6}\s+\S")
 _FENCE = re.compile(r"\s{0,3}(```|~~~)")
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+|\n")
 _SPACE = re.compile(r"\s+")
-_STRUCTURED_KINDS = frozenset({"markdown", "html"})
+# Kinds whose extractors write '#' headings and fences the chunker may trust (plain text may start a
+# line with '# ' for other reasons).
+_STRUCTURED_KINDS = frozenset({"markdown", "html", "docx", "odt", "epub", "rst", "org", "mail"})
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """A passage of a file: its text and where it sits (char span, 1-based line of its start)."""
+    """A passage of a file: its text and where it sits (char span, 1-based line and page of its start)."""
 
     text: str
     start: int
     end: int
     line: int
+    page: int = 0  # 0: the document has no pages
 
 
 @dataclass
@@ -38,6 +43,7 @@ class _Unit:
     tokens: int = 0
     heading: bool = False
     mid_word: bool = False  # cut inside a word: its token count is an estimate, checked at the end
+    new_page: bool = False  # the first unit of a page: a chunk would rather start here
 
 
 class Chunker:
@@ -59,10 +65,14 @@ class Chunker:
         """Part of every vector key: new chunking rules mean new chunks, never stale ones."""
         return f"{CHUNKING_VERSION}-t{self.target}-o{self.overlap}-b{self.budget}-{self.tokenizer_tag}"
 
-    def chunk(self, text: str, kind: str = "text") -> list[Chunk]:
+    def chunk(self, text: str, kind: str = "text", page_starts: Sequence[int] = ()) -> list[Chunk]:
+        """Chunks of `text`; with `page_starts` (where each page begins) each knows its page, and a
+        chunk of a quarter of the target or more ends at a page break rather than run across it."""
         units = self._blocks(text, structured=kind in _STRUCTURED_KINDS)
         if not units:
             return []
+        if page_starts:
+            _mark_pages(units, page_starts)
         starts = getattr(self.count_tokens, "token_starts", None)
         if starts:
             per_unit = starts([text[u.start:u.end] for u in units])
@@ -70,7 +80,7 @@ class Chunker:
                                            for u, offs in zip(units, per_unit)])
         units = self._fit(text, units, level=0)
         spans = self._pack(units)
-        return self._finish(text, spans)
+        return self._finish(text, spans, page_starts)
 
     # -- splitting -----------------------------------------------------------------------------
 
@@ -119,6 +129,7 @@ class Chunker:
                 out.append(unit)
                 continue
             parts, next_level = self._split(text, unit, n, level)
+            parts[0].new_page = unit.new_page
             if len(parts) <= 1 and next_level > 4:
                 raise AssertionError("chunker could not split a unit")  # unreachable: chars always split
             out.extend(self._fit(text, parts, next_level) if len(parts) > 1 else
@@ -160,7 +171,7 @@ class Chunker:
         cur: list[_Unit] = []
         size = 0
         for unit in units:
-            fresh_section = unit.heading and size >= self.target // 4
+            fresh_section = (unit.heading or unit.new_page) and size >= self.target // 4
             if cur and (size + unit.tokens > self.target or fresh_section):
                 spans.append(_span(cur))
                 tail = cur[-1]
@@ -173,7 +184,7 @@ class Chunker:
             spans.append(_span(cur))
         return spans
 
-    def _finish(self, text: str, spans: list[tuple[int, int, bool]]) -> list[Chunk]:
+    def _finish(self, text: str, spans: list[tuple[int, int, bool]], page_starts: Sequence[int] = ()) -> list[Chunk]:
         """Spans cut mid-word are checked with the real tokenizer and split again if over budget.
 
         Elsewhere the count is exact: tokens never cross whitespace, and every other cut is at whitespace.
@@ -190,7 +201,15 @@ class Chunker:
                 half._starts = None
                 final.extend((u.start, u.end) for u in half._fit(text, [_Unit(a, b)], 0))
         newlines = [m.start() for m in re.finditer("\n", text)]
-        return [Chunk(text[a:b], a, b, bisect.bisect_left(newlines, a) + 1) for a, b in final]
+        return [Chunk(text[a:b], a, b, bisect.bisect_left(newlines, a) + 1, page_at(page_starts, a))
+                for a, b in final]
+
+
+def _mark_pages(units: list[_Unit], page_starts: Sequence[int]) -> None:
+    page = 0
+    for unit in units:
+        here = page_at(page_starts, unit.start)
+        unit.new_page, page = here != page, here
 
 
 def _span(units: list[_Unit]) -> tuple[int, int, bool]:

@@ -42,6 +42,7 @@ class Passage:
     text: str
     marks: tuple[tuple[int, int], ...] = ()   # char spans in `text` to highlight
     mark_kind: str = ""                        # "words" (query words found) or "sentence" (closest in meaning)
+    page: int = 0                              # 1-based page where the passage starts; 0 if the file has none
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ class Hit:
     @property
     def line(self) -> int:
         return self.best.line
+
+    @property
+    def page(self) -> int:
+        return self.best.page
 
     @property
     def text(self) -> str:
@@ -136,7 +141,7 @@ def group_by_file(chunks: list[ChunkRecord], scores: dict[int, float], k: int) -
     by_path: dict[str, list[Passage]] = {}
     for ch in chunks:
         by_path.setdefault(ch.path, []).append(
-            Passage(ch.id, scores[ch.id], ch.line, ch.start, ch.end, ch.text))
+            Passage(ch.id, scores[ch.id], ch.line, ch.start, ch.end, ch.text, page=ch.page))
     hits = []
     for path, passages in by_path.items():
         passages.sort(key=lambda p: -p.score)

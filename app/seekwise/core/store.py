@@ -21,9 +21,14 @@ from seekwise.core.errors import DiskFull, StoreError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+# 2: chunk records may carry a page number. Schema 1 records are valid schema 2 records (page 0), so a
+# schema 1 store is upgraded in place by the first writer; the bump keeps older Seekwise versions,
+# which would misread a paged record, out of an upgraded store.
+SCHEMA_VERSION = 2
+_UPGRADABLE = frozenset({1})
 INITIAL_MAP_SIZE = 1 << 30
 _CHUNK_HEAD = struct.Struct("<32sIII")  # text digest, start, end, line
+_PAGED = 0x8000_0000  # set in the path length: a 4-byte page number follows the path
 _ID = struct.Struct(">Q")  # big-endian so LMDB's byte order is numeric order
 
 
@@ -79,11 +84,17 @@ class ChunkRecord:
     line: int
     text: str
     digest: bytes
+    page: int = 0  # 1-based page where the chunk starts; 0 when the file has no pages
 
     def encode(self) -> bytes:
+        """Head, path length, path, [page], text. A chunk without a page encodes as in schema 1."""
         path = os.fsencode(self.path)
-        return (_CHUNK_HEAD.pack(self.digest, self.start, self.end, self.line)
-                + struct.pack("<I", len(path)) + path + self.text.encode("utf-8", "surrogatepass"))
+        if self.page:
+            middle = struct.pack("<I", len(path) | _PAGED) + path + struct.pack("<I", self.page)
+        else:
+            middle = struct.pack("<I", len(path)) + path
+        return (_CHUNK_HEAD.pack(self.digest, self.start, self.end, self.line) + middle
+                + self.text.encode("utf-8", "surrogatepass"))
 
     @classmethod
     def decode(cls, chunk_id: int, raw: bytes) -> "ChunkRecord":
@@ -91,9 +102,16 @@ class ChunkRecord:
         off = _CHUNK_HEAD.size
         (plen,) = struct.unpack_from("<I", raw, off)
         off += 4
+        page = 0
+        paged = plen & _PAGED
+        plen &= ~_PAGED
         path = os.fsdecode(bytes(raw[off:off + plen]))
-        text = bytes(raw[off + plen:]).decode("utf-8", "surrogatepass")
-        return cls(chunk_id, path, start, end, line, text, bytes(digest))
+        off += plen
+        if paged:
+            (page,) = struct.unpack_from("<I", raw, off)
+            off += 4
+        text = bytes(raw[off:]).decode("utf-8", "surrogatepass")
+        return cls(chunk_id, path, start, end, line, text, bytes(digest), page)
 
 
 @dataclass
@@ -105,6 +123,7 @@ class NewChunk:
     line: int
     text: str
     digest: bytes
+    page: int = 0
 
 
 @dataclass
@@ -199,7 +218,7 @@ class Store:
         if found > SCHEMA_VERSION:
             raise StoreError(f"This library was written by a newer Seekwise (schema {found}, "
                              f"this one reads {SCHEMA_VERSION}); update Seekwise or use another data dir.")
-        if found < SCHEMA_VERSION:
+        if found < SCHEMA_VERSION and found not in _UPGRADABLE:
             raise StoreError(f"This library has an old schema ({found}); run 'seekwise index --rebuild'.")
 
     def close(self) -> None:
@@ -387,7 +406,7 @@ class Store:
                     cid = next_id
                     next_id += 1
                     txn.put(encode_id(cid), ChunkRecord(cid, rec.path, ch.start, ch.end, ch.line,
-                                                        ch.text, ch.digest).encode(), db=self.chunks)
+                                                        ch.text, ch.digest, ch.page).encode(), db=self.chunks)
                     rec.chunk_ids.append(cid)
                     added.append((cid, ch.digest))
                 key = os.fsencode(rec.path)
@@ -420,8 +439,10 @@ class Store:
 
 
 def txn_needs_schema(store: Store) -> bool:
+    """No schema stamped yet (a new store), or an older one this version upgrades in place."""
     with store.read() as txn:
-        return txn.get(b"schema", db=store.meta) is None
+        raw = txn.get(b"schema", db=store.meta)
+    return raw is None or int(raw) in _UPGRADABLE
 
 
 class _Environments:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import bisect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 
@@ -11,10 +12,20 @@ class Document:
     """Extracted text ("\\n" line ends: offsets and line numbers are computed on it) and what it is."""
 
     text: str
-    kind: str            # family: text, markdown, code, html
+    kind: str            # family: text, markdown, code, html, pdf, docx, ...
     extractor: str       # id/version, e.g. "html/2": bump it when the output changes, files are re-read
     language: str | None = None   # code only: "python", "rust", ...
     title: str | None = None      # html <title>, markdown first "# " heading
+    page_starts: tuple[int, ...] = ()  # paged formats (PDF): where each page begins in `text`
+
+    def page_at(self, offset: int) -> int:
+        """The 1-based page holding `offset`, or 0 for a document without pages."""
+        return page_at(self.page_starts, offset)
+
+
+def page_at(page_starts: Sequence[int], offset: int) -> int:
+    """1-based page of a char offset; an empty page shares its start with the next, which wins."""
+    return max(1, bisect.bisect_right(page_starts, offset)) if page_starts else 0
 
 
 class ExtractionError(Exception):
@@ -41,3 +52,14 @@ class Family:
     read: Reader
     extensions: frozenset[str] = frozenset()  # lower-case, with the dot: ".md"
     names: frozenset[str] = frozenset()       # exact lower-case file names: "makefile"
+    # Parsers of complex binary formats (native code, archives, XML) run in a worker process with a
+    # time and memory limit, so one hostile or broken file cannot hang or kill the indexer.
+    isolated: bool = False
+    # Times the library's size limit this family accepts: a PDF, an e-book or an office file is mostly
+    # images and fonts, so it holds far less text per byte than a text file (and it is read in the
+    # worker, whose memory is capped, never in the indexer).
+    size_factor: int = 1
+
+    @property
+    def name(self) -> str:
+        return self.id.split("/", 1)[0]

@@ -13,7 +13,7 @@ from seekwise.core.extract.htmlscan import END, START, TEXT, Token, tokens
 log = logging.getLogger(__name__)
 
 VERSION = "html/2"
-EXTENSIONS = frozenset({".html", ".htm", ".xhtml", ".shtml"})
+EXTENSIONS = frozenset({".html", ".htm", ".xhtml", ".xht", ".shtml"})
 
 _HIDDEN = frozenset({"template", "svg", "canvas", "audio", "video", "object"})  # and htmlscan.RAW_HIDDEN
 _HEAD_CONTENT = frozenset({"title", "meta", "link", "style", "script", "base", "noscript", "template",
@@ -35,14 +35,18 @@ CHARSET_SNIFF = 2048
 
 def read(data: bytes, name: str) -> Document:
     """Visible text of the page; its <title> as the title (and as a first '# ' line if not there yet)."""
-    page = _Page()
-    for token in tokens(decode(data, declared=declared_charset(data))):
-        page.feed(token)
-    body = page.out.result()
-    title = " ".join("".join(page.title).split()) or None
+    body, title = visible_text(data)
     if title and not (body.startswith(f"# {title}") and body[len(title) + 2:len(title) + 3] in ("", "\n")):
         body = f"# {title}\n\n{body}" if body else f"# {title}"
     return Document(body, "html", VERSION, title=title)
+
+
+def visible_text(data: bytes) -> tuple[str, str | None]:
+    """(what a browser shows, the page's <title>) of HTML or XHTML bytes; also used for e-books and mail."""
+    page = _Page()
+    for token in tokens(decode(data, declared=declared_charset(data))):
+        page.feed(token)
+    return page.out.result(), " ".join("".join(page.title).split()) or None
 
 
 def declared_charset(data: bytes) -> str | None:

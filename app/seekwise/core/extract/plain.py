@@ -8,10 +8,9 @@ from seekwise.core.extract.sniff import shebang
 
 VERSION = "text/1"
 EXTENSIONS = frozenset({
-    ".txt", ".text", ".log", ".out", ".csv", ".tsv", ".rst", ".org", ".tex", ".bib", ".ini", ".cfg",
-    ".conf", ".properties", ".env", ".toml", ".yaml", ".yml", ".json", ".jsonl", ".ndjson", ".xml", ".srt",
-    ".vtt", ".adoc", ".asciidoc", ".nfo", ".diff", ".patch",
-})
+    ".txt", ".text", ".log", ".out", ".tex", ".bib", ".ini", ".cfg", ".conf", ".properties", ".env",
+    ".toml", ".yaml", ".yml", ".xml", ".srt", ".vtt", ".adoc", ".asciidoc", ".nfo", ".diff", ".patch",
+})  # CSV/TSV and JSON have their own families (structured.py), reStructuredText and Org theirs (markup.py)
 NAMES = frozenset({"readme", "license", "licence", "copying", "changelog", "changes", "news", "authors",
                    "install", "todo", "notice", "contributing", "history", "thanks", "credits"})
 

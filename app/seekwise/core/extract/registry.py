@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import os
 
-from seekwise.core.extract import code, html, markdown, plain
+from seekwise.core.extract import code, docx, epub, html, mail, markdown, markup, odt, pdf, plain, rtf, structured
 from seekwise.core.extract.base import Document, ExtractionError, Family, Unsupported
 
 log = logging.getLogger(__name__)
 
 # A family that needs a heavy library imports it inside its read(), so this list stays cheap.
-FAMILIES: tuple[Family, ...] = (plain.FAMILY, markdown.FAMILY, code.FAMILY, html.FAMILY)
+FAMILIES: tuple[Family, ...] = (
+    plain.FAMILY, markdown.FAMILY, code.FAMILY, html.FAMILY, pdf.FAMILY, docx.FAMILY, odt.FAMILY, epub.FAMILY,
+    rtf.FAMILY, mail.FAMILY, structured.CSV_FAMILY, structured.JSON_FAMILY, markup.RST_FAMILY, markup.ORG_FAMILY,
+)
 NO_EXTENSION = plain.FAMILY  # README, LICENSE-MIT, scripts: tried, and refused if the bytes are binary
 
 
@@ -59,12 +62,18 @@ def extractor_id(path: str | os.PathLike[str]) -> str:
     return family.id if family else ""
 
 
-def extract(path: str | os.PathLike[str], data: bytes) -> Document:
-    """Bytes the caller read to text. The path only names the file: it is never opened.
+def size_limit(family: Family, max_file_bytes: int) -> int:
+    """The largest file of this family we read, given the library's limit for text files."""
+    return max_file_bytes * family.size_factor
+
+
+def extract(path: str | os.PathLike[str], data: bytes, family: Family | None = None) -> Document:
+    """Bytes the caller read to text, in this process. The path only names the file: it is never opened.
+    `family` overrides the choice by name (the isolation worker is handed the family the caller chose).
 
     Raises Unsupported (skip it) or ExtractionError (a reason for the user), never anything else.
     """
-    family = family_for(path)
+    family = family or family_for(path)
     name, extension = _name_and_extension(path)
     if family is None:
         raise Unsupported(f"not a supported file type ({extension or 'no name'})")
@@ -74,6 +83,8 @@ def extract(path: str | os.PathLike[str], data: bytes) -> Document:
         raise
     except MemoryError:
         raise
+    except RecursionError as exc:
+        raise ExtractionError("file nested too deeply to read") from exc
     except Exception as exc:  # a bug in a reader must cost one file, not the indexing run
         log.exception("%s failed on %s", family.id, os.fsdecode(path))
         raise ExtractionError(f"could not extract text (unexpected {type(exc).__name__})") from exc

@@ -1,0 +1,343 @@
+"""Real documents built byte by byte for tests: PDF (text, image-only, encrypted), DOCX, ODT, EPUB, RTF, EML.
+
+Written from the formats' specifications with the standard library only, so the readers we ship are
+tested on files they did not make themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import struct
+import zipfile
+import zlib
+from email.message import EmailMessage
+from xml.sax.saxutils import escape
+
+IMAGE = "<image>"  # a page spec: one 8x8 grey image and no text, as a scanner makes
+
+# -- PDF ---------------------------------------------------------------------------------------
+
+_PAD = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
+
+
+def rc4(key: bytes, data: bytes) -> bytes:
+    s = list(range(256))
+    j = 0
+    for i in range(256):
+        j = (j + s[i] + key[i % len(key)]) % 256
+        s[i], s[j] = s[j], s[i]
+    out = bytearray()
+    i = j = 0
+    for byte in data:
+        i = (i + 1) % 256
+        j = (j + s[i]) % 256
+        s[i], s[j] = s[j], s[i]
+        out.append(byte ^ s[(s[i] + s[j]) % 256])
+    return bytes(out)
+
+
+def _pdf_string(text: str) -> bytes:
+    raw = text.encode("cp1252")
+    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+
+
+def pdf(pages: list[str | None], title: str | None = None, password: str | None = None) -> bytes:
+    """A PDF with one page per spec: text (Helvetica, a line per '\\n'), IMAGE, or None for a blank page.
+
+    With `password`, the file is encrypted (standard security handler, RC4 40-bit, revision 2) and
+    cannot be opened without it.
+    """
+    objects: list[bytes] = []  # object n is objects[n - 1]
+
+    def add(body: bytes) -> int:
+        objects.append(body)
+        return len(objects)
+
+    catalog = add(b"")
+    tree = add(b"")
+    font = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    image = None
+    if IMAGE in pages:
+        pixels = bytes(range(0, 256, 4))
+        image = add(b"<< /Type /XObject /Subtype /Image /Width 8 /Height 8 /ColorSpace /DeviceGray "
+                    b"/BitsPerComponent 8 /Length %d >>\nstream\n" % len(pixels) + pixels + b"\nendstream")
+    kids = []
+    streams: dict[int, bytes] = {}
+    for spec in pages:
+        if spec == IMAGE:
+            content = b"q 200 0 0 200 100 400 cm /Im1 Do Q"
+        elif spec is None:
+            content = b""
+        else:
+            lines = b" T* ".join(_pdf_string(line) + b" Tj" for line in spec.split("\n"))
+            content = b"BT /F1 12 Tf 14 TL 72 720 Td " + lines + b" ET"
+        stream = add(b"")
+        streams[stream] = content
+        resources = b"<< /Font << /F1 %d 0 R >>" % font
+        if image:
+            resources += b" /XObject << /Im1 %d 0 R >>" % image
+        resources += b" >>"
+        kids.append(add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Resources %s /Contents %d 0 R >>"
+                        % (tree, resources, stream)))
+    objects[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R >>" % tree
+    objects[tree - 1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
+        b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    info = add(b"") if title else None
+    file_id = hashlib.md5(repr((pages, title)).encode()).digest()
+    key = None
+    encrypt = None
+    if password is not None:
+        padded = (password.encode("latin-1") + _PAD)[:32]
+        owner = rc4(hashlib.md5(padded).digest()[:5], padded)  # owner password = user password
+        permissions = -4
+        key = hashlib.md5(padded + owner + struct.pack("<i", permissions) + file_id).digest()[:5]
+        user = rc4(key, _PAD)
+        encrypt = add(b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P %d >>"
+                      % (owner.hex().encode(), user.hex().encode(), permissions))
+
+    def seal(num: int, data: bytes) -> bytes:
+        if key is None:
+            return data
+        return rc4(hashlib.md5(key + struct.pack("<i", num)[:3] + b"\0\0").digest()[:10], data)
+
+    for num, content in streams.items():
+        data = seal(num, content)
+        objects[num - 1] = b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+    if info:
+        objects[info - 1] = b"<< /Title <%s> >>" % seal(info, b"\xfe\xff" + title.encode("utf-16-be")).hex().encode()
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for num, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % num + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    trailer = b"<< /Size %d /Root %d 0 R" % (len(objects) + 1, catalog)
+    if info:
+        trailer += b" /Info %d 0 R" % info
+    if encrypt:
+        trailer += b" /Encrypt %d 0 R" % encrypt
+    trailer += b" /ID [<%s> <%s>] >>" % (file_id.hex().encode(), file_id.hex().encode())
+    out.write(b"trailer\n" + trailer + b"\nstartxref\n%d\n%%%%EOF\n" % xref)
+    return out.getvalue()
+
+
+# -- zip containers ----------------------------------------------------------------------------
+
+def zip_bytes(members: dict[str, bytes | str], stored_first: str | None = None) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        if stored_first:
+            z.writestr(zipfile.ZipInfo(stored_first), members[stored_first], zipfile.ZIP_STORED)
+        for name, data in members.items():
+            if name != stored_first:
+                z.writestr(name, data)
+    return out.getvalue()
+
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_CONTENT_TYPES = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+                  'package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/>'
+                  '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                  '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-'
+                  'officedocument.wordprocessingml.document.main+xml"/></Types>')
+_RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
+         '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+         'relationships/officeDocument" Target="word/document.xml"/></Relationships>')
+_STYLES = (f'<?xml version="1.0" encoding="UTF-8"?><w:styles xmlns:w="{W_NS}">'
+           '<w:style w:type="paragraph" w:styleId="Normal"><w:name w:val="Normal"/></w:style>'
+           '<w:style w:type="paragraph" w:styleId="Titre1"><w:name w:val="heading 1"/><w:basedOn w:val="Normal"/>'
+           '<w:pPr><w:outlineLvl w:val="0"/></w:pPr></w:style>'
+           '<w:style w:type="paragraph" w:styleId="Heading2"><w:name w:val="heading 2"/></w:style>'
+           '<w:style w:type="paragraph" w:styleId="MyChapter"><w:name w:val="My chapter"/>'
+           '<w:basedOn w:val="Titre1"/></w:style></w:styles>')
+
+
+def w_p(text: str, style: str | None = None, listed: bool = False) -> str:
+    """A Word paragraph; '\\t' and '\\n' in `text` become tab and break elements."""
+    props = ""
+    if style or listed:
+        props = "<w:pPr>" + (f'<w:pStyle w:val="{style}"/>' if style else "") + \
+                ('<w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr>' if listed else "") + "</w:pPr>"
+    runs = []
+    for k, line in enumerate(text.split("\n")):
+        if k:
+            runs.append("<w:r><w:br/></w:r>")
+        for j, part in enumerate(line.split("\t")):
+            if j:
+                runs.append("<w:r><w:tab/></w:r>")
+            runs.append(f'<w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">{escape(part)}</w:t></w:r>')
+    return f"<w:p>{props}{''.join(runs)}</w:p>"
+
+
+def w_table(rows: list[list[str]]) -> str:
+    cells = "".join("<w:tr>" + "".join(f"<w:tc><w:tcPr/>{w_p(c)}</w:tc>" for c in row) + "</w:tr>" for row in rows)
+    return f"<w:tbl><w:tblPr/>{cells}</w:tbl>"
+
+
+def docx(body: str, title: str | None = None, prolog: str = "", footnotes: list[str] | None = None) -> bytes:
+    """A DOCX whose body is `body` (w:p / w:tbl elements); `prolog` goes before the root (a DOCTYPE...)."""
+    document = (f'<?xml version="1.0" encoding="UTF-8"?>{prolog}<w:document xmlns:w="{W_NS}">'
+                f"<w:body>{body}<w:sectPr/></w:body></w:document>")
+    members: dict[str, bytes | str] = {"[Content_Types].xml": _CONTENT_TYPES, "_rels/.rels": _RELS,
+                                       "word/document.xml": document, "word/styles.xml": _STYLES}
+    if title:
+        members["docProps/core.xml"] = (
+            '<?xml version="1.0" encoding="UTF-8"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/'
+            'package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            f"<dc:title>{escape(title)}</dc:title></cp:coreProperties>")
+    if footnotes:
+        notes = "".join(f'<w:footnote w:id="{i + 1}">{w_p(n)}</w:footnote>' for i, n in enumerate(footnotes))
+        members["word/footnotes.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8"?><w:footnotes xmlns:w="{W_NS}">'
+            f'<w:footnote w:type="separator" w:id="0"><w:p><w:r><w:t>SEPARATOR</w:t></w:r></w:p></w:footnote>'
+            f"{notes}</w:footnotes>")
+    return zip_bytes(members)
+
+
+BILLION_LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol">'
+                  + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
+                            for i in range(1, 10)) + "]>")
+
+
+def zip_bomb_docx(gigabytes: int = 1) -> bytes:
+    """A DOCX whose document.xml inflates to `gigabytes` GiB of well-formed XML (the body is blank space),
+    built without ever holding it: deflate output after a full flush depends only on the input, so one
+    compressed MiB is repeated, and the zip is written by hand around it (sizes and CRC all correct).
+    """
+    head = f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{W_NS}"><w:body>'.encode()
+    tail = b"</w:body></w:document>"
+    block = b" " * (1 << 20)
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    start = comp.compress(head) + comp.flush(zlib.Z_FULL_FLUSH)
+    piece = comp.compress(block) + comp.flush(zlib.Z_FULL_FLUSH)
+    count = gigabytes << 10
+    data = start + piece * count + comp.compress(tail) + comp.flush()
+    crc = zlib.crc32(head)
+    for _ in range(count):
+        crc = zlib.crc32(block, crc)
+    crc = zlib.crc32(tail, crc)
+    size = len(head) + (count << 20) + len(tail)
+    members = [("[Content_Types].xml", _CONTENT_TYPES.encode(), 0), ("word/document.xml", data, size)]
+    out = io.BytesIO()
+    central = io.BytesIO()
+    for name, payload, inflated in members:
+        if not inflated:
+            inflated, crc_m, payload = len(payload), zlib.crc32(payload), _deflate(payload)
+        else:
+            crc_m = crc
+        offset = out.tell()
+        head_record = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc_m, len(payload), inflated,
+                                  len(name), 0)
+        out.write(head_record + name.encode() + payload)
+        central.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, crc_m, len(payload),
+                                  inflated, len(name), 0, 0, 0, 0, 0, offset) + name.encode())
+    cd = central.getvalue()
+    cd_offset = out.tell()
+    out.write(cd + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(cd), cd_offset, 0))
+    return out.getvalue()
+
+
+def _deflate(data: bytes) -> bytes:
+    comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return comp.compress(data) + comp.flush()
+
+
+_ODF = "urn:oasis:names:tc:opendocument:xmlns:"
+
+
+def odt(body: str, title: str | None = None) -> bytes:
+    """An ODT whose office:text holds `body` (text:h, text:p, table:table ... elements)."""
+    ns = (f'xmlns:office="{_ODF}office:1.0" xmlns:text="{_ODF}text:1.0" xmlns:table="{_ODF}table:1.0" '
+          f'xmlns:draw="{_ODF}drawing:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+          f'xmlns:meta="{_ODF}meta:1.0"')
+    members: dict[str, bytes | str] = {
+        "mimetype": "application/vnd.oasis.opendocument.text",
+        "META-INF/manifest.xml": ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+                                  f'"{_ODF}manifest:1.0"><manifest:file-entry manifest:full-path="/" '
+                                  'manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+                                  '<manifest:file-entry manifest:full-path="content.xml" '
+                                  'manifest:media-type="text/xml"/></manifest:manifest>'),
+        "content.xml": (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns}>'
+                        f"<office:body><office:text>{body}</office:text></office:body></office:document-content>"),
+    }
+    if title:
+        members["meta.xml"] = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-meta {ns}><office:meta>'
+                               f"<dc:title>{escape(title)}</dc:title></office:meta></office:document-meta>")
+    return zip_bytes(members, stored_first="mimetype")
+
+
+def epub(chapters: list[tuple[str, str]], title: str = "A Book", spine: list[int] | None = None,
+         encrypted: bool = False) -> bytes:
+    """An EPUB with chapters (file name, XHTML body) in OEBPS/; `spine` orders them (default: as given)."""
+    order = spine if spine is not None else list(range(len(chapters)))
+    manifest = "".join(f'<item id="c{i}" href="text/{name}" media-type="application/xhtml+xml"/>'
+                       for i, (name, _) in enumerate(chapters))
+    manifest += '<item id="css" href="style.css" media-type="text/css"/>'
+    itemrefs = "".join(f'<itemref idref="c{i}"/>' for i in order)
+    members: dict[str, bytes | str] = {
+        "mimetype": "application/epub+zip",
+        "META-INF/container.xml": ('<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:'
+                                   'opendocument:xmlns:container"><rootfiles><rootfile full-path="OEBPS/content.opf" '
+                                   'media-type="application/oebps-package+xml"/></rootfiles></container>'),
+        "OEBPS/content.opf": ('<?xml version="1.0" encoding="UTF-8"?><package xmlns="http://www.idpf.org/2007/opf" '
+                              'version="3.0" unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/elements/'
+                              f'1.1/"><dc:identifier id="id">x</dc:identifier><dc:title>{escape(title)}</dc:title>'
+                              f"</metadata><manifest>{manifest}</manifest><spine>{itemrefs}</spine></package>"),
+        "OEBPS/style.css": "p { margin: 0 }",
+    }
+    for name, body in chapters:
+        members[f"OEBPS/text/{name}"] = (
+            '<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE html><html xmlns="http://www.w3.org/1999/xhtml">'
+            f"<head><title>{escape(title)}</title></head><body>{body}</body></html>")
+    if encrypted:
+        members["META-INF/encryption.xml"] = (
+            '<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container" '
+            'xmlns:enc="http://www.w3.org/2001/04/xmlenc#"><enc:EncryptedData><enc:EncryptionMethod '
+            'Algorithm="http://www.w3.org/2001/04/xmlenc#aes128-cbc"/><enc:CipherData><enc:CipherReference '
+            f'URI="OEBPS/text/{chapters[0][0]}"/></enc:CipherData></enc:EncryptedData></encryption>')
+    return zip_bytes(members, stored_first="mimetype")
+
+
+# -- text formats ------------------------------------------------------------------------------
+
+def eml(subject: str, body: str, html: str | None = None, attachments: dict[str, bytes] | None = None) -> bytes:
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = "Ana Lima <ana@example.org>"
+    msg["To"] = "Ben Okafor <ben@example.org>"
+    msg["Date"] = "Tue, 03 Sep 2024 10:15:00 +0200"
+    msg.set_content(body)
+    if html:
+        msg.add_alternative(html, subtype="html")
+    for name, data in (attachments or {}).items():
+        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    return bytes(msg)
+
+
+def rtf(paragraphs: list[str], title: str | None = None) -> bytes:
+    """Cp1252 RTF: non-ASCII as \\'hh where cp1252 has it, else as \\uN with a '?' fallback."""
+    def encode(text: str) -> str:
+        out = []
+        for ch in text:
+            if ch in "\\{}":
+                out.append("\\" + ch)
+            elif ord(ch) < 128:
+                out.append(ch)
+            else:
+                try:
+                    out.append("\\'%02x" % ch.encode("cp1252")[0])
+                except UnicodeEncodeError:  # UTF-16 code units as signed 16-bit numbers
+                    units = struct.unpack(f"<{len(ch.encode('utf-16-le')) // 2}H", ch.encode("utf-16-le"))
+                    out += [f"\\u{u if u < 32768 else u - 65536}?" for u in units]
+        return "".join(out)
+
+    info = "{\\info{\\title %s}{\\author Someone}}" % encode(title) if title else ""
+    body = "".join(f"\\pard\\plain {encode(p)}\\par\n" for p in paragraphs)
+    return ("{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\fswiss\\fcharset0 Helvetica;}}"
+            "{\\colortbl;\\red255\\green0\\blue0;}{\\stylesheet{\\s1 heading 1;}}" + info
+            + "{\\*\\generator Seekwise tests}\\f0\\fs24\n" + body + "}").encode("ascii")
