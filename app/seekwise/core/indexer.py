@@ -17,6 +17,7 @@ from seekwise.core.chunking import Chunker
 from seekwise.core.derived import DerivedIndexes
 from seekwise.core.embedding import Encoder
 from seekwise.core.errors import Interrupted, Preempted
+from seekwise.core.extract import isolate, reading
 from seekwise.core.lazy import Lazy
 from seekwise.core.scanner import SeenFile, scan
 from seekwise.core.store import FileChange, FileRecord, NewChunk, Store, text_digest
@@ -226,51 +227,64 @@ class Indexer:
 
     def _process(self, f: SeenFile, batch: _Batch, report: IndexReport) -> None:
         rec = FileRecord(path=f.path, size=f.size, mtime_ns=f.mtime_ns, indexed_at=time.time())
-        if not extract.is_supported(f.path):
+        family = extract.family_for(f.path)
+        if family is None:
             rec.status, rec.reason = "unsupported", "not a file type Seekwise reads"
             report.files_skipped += 1
             batch.changes.append(FileChange(rec))
             return
-        if f.size > self.max_file_bytes:
-            self._fail(rec, "skipped", f"larger than the {self.max_file_bytes >> 20} MB limit", batch, report)
-            return
+        limit = extract.size_limit(family, self.max_file_bytes)
         try:
-            with open(f.path, "rb") as fh:
-                data = fh.read(self.max_file_bytes + 1)
-        except OSError as exc:
-            reason = ("permission denied" if isinstance(exc, PermissionError) else
-                      "disappeared while being read" if isinstance(exc, FileNotFoundError) else
-                      f"cannot read: {exc.strerror or exc}")
-            self._fail(rec, "error", reason, batch, report)
-            return
-        if len(data) > self.max_file_bytes:
-            self._fail(rec, "skipped", f"larger than the {self.max_file_bytes >> 20} MB limit", batch, report)
-            return
-        rec.size = len(data)
-        rec.sha256 = hashlib.sha256(data).hexdigest()
-        old = self.store.get_file(f.path)
-        if old and old.sha256 == rec.sha256 and not self._outdated(replace(old, size=rec.size), f.path):
-            report.files_touched += 1
-            batch.touched.append(replace(old, size=rec.size, mtime_ns=f.mtime_ns))
-            return
-        try:
-            doc = extract.extract(f.path, data)
+            if f.size > limit:  # refused by its size before a byte is read
+                raise reading.too_large(limit)
+            doc = self._read(f, family, limit, rec, batch, report)
         except extract.Unsupported as exc:
             self._fail(rec, "skipped", exc.reason, batch, report)
             return
         except extract.ExtractionError as exc:
             self._fail(rec, "error", exc.reason, batch, report)
             return
+        if doc is None:
+            return
         rec.kind, rec.extractor, rec.chunking = doc.kind, doc.extractor, self.chunking_version
-        chunks = self.chunker.get().chunk(doc.text, doc.kind) if doc.text.strip() else []
+        chunks = self.chunker.get().chunk(doc.text, doc.kind, doc.page_starts) if doc.text.strip() else []
         rec.status = "ok" if chunks else "empty"
         rec.reason = "" if chunks else "no text in this file"
-        new_chunks = [NewChunk(c.start, c.end, c.line, c.text, text_digest(self.chunking_version, c.text))
+        new_chunks = [NewChunk(c.start, c.end, c.line, c.text, text_digest(self.chunking_version, c.text), c.page)
                       for c in chunks]
         for ch in new_chunks:
             batch.misses.setdefault(ch.digest, ch.text)
         batch.changes.append(FileChange(rec, new_chunks))
         report.files_indexed += 1
+
+    def _read(self, f: SeenFile, family: extract.Family, limit: int, rec: FileRecord, batch: _Batch,
+              report: IndexReport) -> extract.Document | None:
+        """The file's Document, or None when its content is what we hold already (only its mtime moved).
+
+        Risky families are read and parsed in the isolation worker (time and memory bounded; the file's
+        bytes never enter this process); the rest are read and parsed here.
+        """
+        old = self.store.get_file(f.path)
+        if family.isolated:
+            if old and old.sha256 and old.size == f.size:  # perhaps only touched: hash it before parsing
+                rec.sha256, rec.size = reading.hash_file(f.path, limit)
+                if self._touched(old, rec, f, batch, report):
+                    return None
+            doc, rec.sha256, rec.size = isolate.shared().extract_file(f.path, family, limit)
+            return doc
+        data = reading.read_file(f.path, limit)
+        rec.size, rec.sha256 = len(data), hashlib.sha256(data).hexdigest()
+        if old and self._touched(old, rec, f, batch, report):
+            return None
+        return extract.extract(f.path, data, family)
+
+    def _touched(self, old: FileRecord, rec: FileRecord, f: SeenFile, batch: _Batch, report: IndexReport) -> bool:
+        """Same content as indexed, and nothing says to read it again: keep it, with its new mtime."""
+        if old.sha256 != rec.sha256 or self._outdated(replace(old, size=rec.size), f.path):
+            return False
+        report.files_touched += 1
+        batch.touched.append(replace(old, size=rec.size, mtime_ns=f.mtime_ns))
+        return True
 
     def _fail(self, rec: FileRecord, status: str, reason: str, batch: _Batch, report: IndexReport) -> None:
         rec.status, rec.reason = status, reason
