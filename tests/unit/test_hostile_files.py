@@ -123,6 +123,14 @@ def test_a_2_gb_file_is_refused_by_its_size_without_reading_it(iso, tmp_path):
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50 << 10  # KiB: nothing was read
 
 
+def test_a_small_file_under_a_large_limit_costs_only_its_size(iso, tmp_path):
+    (tmp_path / "small.pdf").write_bytes(mk.pdf(["small"]))
+    read_as_indexer(iso, tmp_path / "small.pdf")
+    spawns = iso.spawns
+    doc, _, size = iso.extract_file(str(tmp_path / "small.pdf"), extract.family_for("x.pdf"), 8 << 30)
+    assert doc.text == "small" and size < 2000 and iso.spawns == spawns  # no 8 GB buffer under a 1 GB cap
+
+
 def test_unreadable_missing_and_odd_files_have_reasons(iso, tmp_path):
     with pytest.raises(ExtractionError, match="^disappeared while being read$"):
         iso.extract_file(str(tmp_path / "gone.pdf"), extract.family_for("x.pdf"), LIMIT)

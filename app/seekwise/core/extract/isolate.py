@@ -22,9 +22,11 @@ from seekwise.core.extract.base import Document, ExtractionError, Family, Unsupp
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SECONDS = 30.0
+DEFAULT_SECONDS = 30.0         # per file, plus SECONDS_PER_MB of it: a 2,000-page manual is legitimately slow
+SECONDS_PER_MB = 1.0           # PDFium reads about 2-3 MB of PDF a second here (a 2-core laptop)
 DEFAULT_MEMORY_MB = 2048       # address space, so it includes the interpreter and PDFium (~150 MB)
 RECYCLE_AFTER = 2000           # files; a long-lived worker's heap only grows
+START_SECONDS = 60.0           # for a worker to start and import the readers (a cold disk is slow)
 _ENV_SECONDS = "SEEKWISE_EXTRACT_SECONDS"
 _ENV_MEMORY = "SEEKWISE_EXTRACT_MEMORY_MB"
 
@@ -45,11 +47,19 @@ class Isolator:
         self._served = 0
         self._owner = os.getpid()
 
+    def time_allowed(self, size: int) -> float:
+        """Seconds a file of `size` bytes may take."""
+        return self.time_limit + SECONDS_PER_MB * size / 2**20
+
     def extract_file(self, path: str, family: Family, limit: int) -> tuple[Document, str, int]:
         """(Document, sha256 of the bytes it came from, their size), read and extracted in the worker.
 
         Raises Unsupported or ExtractionError with a reason, like registry.extract and reading.read_file.
         """
+        try:
+            allowed = self.time_allowed(os.stat(path).st_size)
+        except OSError:
+            allowed = self.time_limit  # the worker will say what is wrong with the file
         with self._lock:
             conn = self._connection()
             try:
@@ -58,10 +68,10 @@ class Isolator:
                 self._stop()
                 conn = self._connection()
                 conn.send((family, path, limit))
-            if not conn.poll(self.time_limit):
-                log.warning("extraction of %s took longer than %g s; stopping its worker", path, self.time_limit)
+            if not conn.poll(allowed):
+                log.warning("extraction of %s took longer than %.0f s; stopping its worker", path, allowed)
                 self._stop()
-                raise ExtractionError(f"extraction took longer than {self.time_limit:g} s")
+                raise ExtractionError(f"extraction took longer than {allowed:.0f} s")
             try:
                 reply = conn.recv()
             except (EOFError, OSError):
@@ -113,7 +123,15 @@ class Isolator:
             child.close()  # only the worker holds its end: its death is an EOF here
         self._proc, self._conn, self._served = proc, parent, 0
         self.spawns += 1
+        # Wait until it is ready, so a file's time limit never pays for the worker's start.
+        try:
+            ready = parent.poll(START_SECONDS) and parent.recv() == ("ready",)
+        except (EOFError, OSError):
+            ready = False
         self.spawn_seconds += time.monotonic() - t0
+        if not ready:
+            self._stop()
+            raise ExtractionError("the extraction worker did not start")
 
     def _stop(self) -> None:
         proc, conn = self._proc, self._conn
@@ -146,6 +164,9 @@ def serve(conn: Connection, memory_bytes: int) -> None:
     """The worker's loop: (family, path, limit) in, ('ok', doc, sha256, size) or (status, reason) out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole process group; the parent decides
     _limit_memory(memory_bytes)
+    from seekwise.core.extract import registry  # noqa: F401 - every reader imported before the first file
+
+    conn.send(("ready",))
     while True:
         try:
             request = conn.recv()

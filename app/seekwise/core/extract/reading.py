@@ -26,8 +26,9 @@ def os_reason(exc: OSError) -> str:
     return f"cannot read: {exc.strerror or exc}"
 
 
-def _open(path: str, limit: int) -> BinaryIO:
-    """Opened without blocking (a FIFO swapped in since the scan must not hang us), a regular file only."""
+def _open(path: str, limit: int) -> tuple[BinaryIO, int]:
+    """(file, its size): opened without blocking (a FIFO swapped in since the scan must not hang us),
+    a regular file only, no larger than `limit`."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     try:
         st = os.fstat(fd)
@@ -35,7 +36,7 @@ def _open(path: str, limit: int) -> BinaryIO:
             raise ExtractionError("not a regular file")
         if st.st_size > limit:
             raise too_large(limit)
-        return os.fdopen(fd, "rb")
+        return os.fdopen(fd, "rb"), st.st_size
     except BaseException:
         os.close(fd)
         raise
@@ -45,8 +46,11 @@ def read_file(path: str, limit: int) -> bytes:
     """All of a file up to `limit` bytes; Unsupported if larger (checked on the open file before reading,
     and again while reading, in case it grows), ExtractionError if it cannot be read."""
     try:
-        with _open(path, limit) as fh:
-            data = fh.read(limit + 1)
+        fh, size = _open(path, limit)
+        with fh:
+            data = fh.read(size + 1)  # read(n) allocates n bytes up front: ask for what the file holds
+            if len(data) > size:  # it grew since we looked: read on, up to the limit
+                data += fh.read(limit + 1 - len(data))
     except OSError as exc:
         raise ExtractionError(os_reason(exc)) from exc
     if len(data) > limit:
@@ -59,7 +63,8 @@ def hash_file(path: str, limit: int) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     try:
-        with _open(path, limit) as fh:
+        fh, _ = _open(path, limit)
+        with fh:
             while block := fh.read(_BLOCK):
                 size += len(block)
                 if size > limit:

@@ -223,4 +223,4 @@ def _codec(name: str) -> str | None:
         return None
 
 
-FAMILY = Family(VERSION, read, EXTENSIONS, isolated=True)
+FAMILY = Family(VERSION, read, EXTENSIONS, isolated=True, size_factor=4)  # pictures are hex text in RTF

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Protocol
 
@@ -41,6 +42,7 @@ def parse(blocks: Iterable[bytes], target: Target, what: str, allow_doctype: boo
         raise ExtractionError(f"XML nested too deeply in {what}") from exc
 
 
+@functools.lru_cache(maxsize=4096)  # a document uses a few dozen tag names, a hundred thousand times
 def local(tag: str) -> str:
     """'{urn:...}p' -> 'p'."""
     return tag.rsplit("}", 1)[-1]
