@@ -9,12 +9,11 @@ import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from seekwise.core.ignore import DEFAULT_RULES, IGNORED_DIR_NAMES, IgnoreRules, builtin_ignored
+
 log = logging.getLogger(__name__)
 
-IGNORED_DIRS = frozenset({
-    "node_modules", "__pycache__", "venv", "site-packages", "bower_components",
-    "$RECYCLE.BIN", "System Volume Information", "lost+found",
-})
+IGNORED_DIRS = IGNORED_DIR_NAMES  # the rules live in core/ignore.py, shared with the watcher
 
 
 @dataclass(frozen=True)
@@ -32,9 +31,9 @@ class ScanResult:
     missing_roots: list[str] = field(default_factory=list)
 
 
-def is_ignored(name: str) -> bool:
-    """Hidden files and folders, and the usual machine-made trees, are not a person's documents."""
-    return name.startswith(".") or name in IGNORED_DIRS or name.endswith("~")
+def is_ignored(name: str, is_dir: bool = False) -> bool:
+    """Hidden files and folders, machine-made trees and editors' temp files (built-in rules only)."""
+    return builtin_ignored(name, is_dir)
 
 
 def _reason(exc: OSError) -> str:
@@ -47,9 +46,12 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def scan(roots: Iterable[str], ignored: Callable[[str], bool] = is_ignored,
+def scan(roots: Iterable[str], rules: IgnoreRules | None = None,
          cancelled: Callable[[], bool] = lambda: False) -> ScanResult:
-    """Iterative walk that follows links to folders once each (a link loop cannot trap it)."""
+    """Iterative walk that follows links to folders once each (a link loop cannot trap it).
+
+    `rules` (default: the built-in ones) are the watcher's too, so both leave out the same paths."""
+    rules = rules if rules is not None else DEFAULT_RULES
     result = ScanResult()
     visited: set[tuple[int, int]] = set()
     for root in roots:
@@ -62,6 +64,7 @@ def scan(roots: Iterable[str], ignored: Callable[[str], bool] = is_ignored,
             result.files.append(SeenFile(root, st.st_size, st.st_mtime_ns))
             continue
         visited.add((st.st_dev, st.st_ino))
+        matcher = rules.matcher(root)
         stack = [root]
         while stack:
             if cancelled():
@@ -75,7 +78,11 @@ def scan(roots: Iterable[str], ignored: Callable[[str], bool] = is_ignored,
                 result.unreadable_dirs.append(folder)
                 continue
             for entry in entries:
-                if ignored(entry.name):
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if matcher.ignored_entry(entry.path, is_dir):
                     continue
                 try:
                     is_link = entry.is_symlink()
