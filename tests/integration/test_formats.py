@@ -146,7 +146,6 @@ def test_hostile_files_are_recorded_with_reasons_and_the_run_goes_on(tmp_path, h
         assert ("error", "extractor crashed (SIGSEGV)") in {(s, r) for _, s, r in status.problems}
     assert seconds < 60
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before < 600 << 10  # KiB: no 2 GB read here
-    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < isolate.DEFAULT_MEMORY_MB << 10
 
 
 def test_reindexing_reads_nothing_again_and_a_touched_pdf_is_not_parsed(tmp_path):

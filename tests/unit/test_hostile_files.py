@@ -139,10 +139,14 @@ def test_unreadable_missing_and_odd_files_have_reasons(iso, tmp_path):
     os.mkfifo(tmp_path / "pipe.txt")  # a FIFO swapped in for a file must not block the reader
     with pytest.raises(ExtractionError, match="^not a regular file$"):
         reading.read_file(str(tmp_path / "pipe.txt"), LIMIT)
-    if os.geteuid() != 0:  # root reads anything; tests/integration drops privileges to check this as root
-        (tmp_path / "secret.pdf").write_bytes(mk.pdf(["secret"]))
-        (tmp_path / "secret.pdf").chmod(0)
-        assert outcome(iso, tmp_path / "secret.pdf") == ("error", "permission denied")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file, and a worker started as 'nobody' cannot run "
+                    "this Python (under /root); tests/integration/test_bad_input.py checks the in-process path as root")
+def test_an_unreadable_file_read_by_the_worker_is_permission_denied(iso, tmp_path):
+    (tmp_path / "secret.pdf").write_bytes(mk.pdf(["secret"]))
+    (tmp_path / "secret.pdf").chmod(0)
+    assert outcome(iso, tmp_path / "secret.pdf") == ("error", "permission denied")
 
 
 # -- the worker itself -------------------------------------------------------------------------
@@ -181,6 +185,7 @@ def test_a_crashing_parser_costs_one_file(hostile, iso, tmp_path):
 
 
 def test_a_parser_that_eats_memory_hits_the_cap(hostile, tmp_path):
+    """Uncapped, it would take this machine's memory; capped, it fails fast with the cap as its reason."""
     iso = isolate.Isolator(memory_mb=600)
     try:
         (tmp_path / "a.hog").write_bytes(b"x")
@@ -193,7 +198,6 @@ def test_a_parser_that_eats_memory_hits_the_cap(hostile, tmp_path):
         assert iso.spawns == 2
     finally:
         iso.close()
-    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 700 << 10  # KiB, every worker so far
 
 
 def test_the_worker_is_reused_and_costs_little_per_file(iso, tmp_path):
