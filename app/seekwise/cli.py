@@ -1,4 +1,4 @@
-"""`seekwise index|search|status|bench|eval`: the command line over the same library facade the GUI uses."""
+"""`seekwise index|watch|search|status|bench|eval`: the command line over the same library facade the GUI uses."""
 
 from __future__ import annotations
 
@@ -39,6 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="model threads (default: all cores)")
     p.add_argument("--max-file-mb", type=int, default=None, help="skip files larger than this")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("watch", help="index, then keep the library up to date as files change (Ctrl+C stops)")
+    _common(p)
+    p.add_argument("folders", nargs="*", help="folders to add (default: all known folders)")
+    p.add_argument("--full-speed", action="store_true",
+                   help="every core at normal priority (default: one thread, low priority)")
+    p.add_argument("--threads", type=int, default=None, help="model threads for background work")
+    p.add_argument("--quiet", "-q", action="store_true", help="only errors")
 
     p = sub.add_parser("search", help="search the library by meaning and keywords",
                        description='Plain words rank by meaning and by keyword; "an exact phrase" must occur; '
@@ -189,6 +197,79 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
 
+# -- watch -------------------------------------------------------------------------------------
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    import signal
+
+    from seekwise.core.service import CpuBudget, IndexService, ServiceState
+
+    for folder in args.folders:
+        if not os.path.isdir(folder):
+            print(f"seekwise: {folder}: no such folder", file=sys.stderr)
+            return 1
+    budget = CpuBudget.full_speed() if args.full_speed else CpuBudget()
+    if args.threads:
+        budget = CpuBudget(threads=args.threads, nice=budget.nice)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with _open(args) as lib:
+        for folder in args.folders:
+            lib.add_root(folder)
+        if not lib.roots():
+            print("seekwise: no folders yet; say which: seekwise watch ~/Documents", file=sys.stderr)
+            return 1
+        line = StatusLine(enabled=not args.quiet and sys.stderr.isatty(), quiet=args.quiet)
+        service = IndexService(lib, budget=budget)
+        service.subscribe(line)
+        service.start()
+        if not args.quiet:
+            print(f"watching {', '.join(lib.roots())} (Ctrl+C stops)", file=sys.stderr)
+        try:
+            while not stop.wait(1.0):
+                for problem in service.watcher_problems():
+                    line.once(problem)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            line.close()
+            service.stop()
+    return 0
+
+
+class StatusLine:
+    """The service's state on one redrawn stderr line; errors and state changes on lines of their own."""
+
+    def __init__(self, enabled: bool, quiet: bool) -> None:
+        self.bar = ProgressBar(enabled)
+        self.quiet = quiet
+        self.last_state = ""
+        self.said: set[str] = set()
+
+    def __call__(self, s: "ServiceState") -> None:  # noqa: F821 - imported lazily
+        if s.state in ("error", "waiting") and s.message:
+            self.once(s.message)
+        if self.bar.enabled and s.state in ("scanning", "indexing"):
+            p = Progress(phase=s.state, files_todo=s.files_todo, files_done=s.files_done, current=s.current)
+            self.bar(p)
+        elif s.state != self.last_state:
+            self.bar.close()
+            if not self.quiet and s.state in ("idle", "paused") and s.last_report is not None:
+                r = s.last_report
+                print(f"{time.strftime('%H:%M:%S')} up to date: {r.files_indexed} indexed, "
+                      f"{r.files_removed} removed, {r.files_failed} failed", file=sys.stderr)
+        self.last_state = s.state
+
+    def once(self, message: str) -> None:
+        if message not in self.said:
+            self.said.add(message)
+            self.bar.close()
+            print(f"seekwise: {message}", file=sys.stderr)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 # -- search ------------------------------------------------------------------------------------
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -304,7 +385,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval(args)
 
 
-COMMANDS = {"index": cmd_index, "search": cmd_search, "status": cmd_status, "bench": cmd_bench,
+COMMANDS = {"index": cmd_index, "watch": cmd_watch, "search": cmd_search, "status": cmd_status, "bench": cmd_bench,
             "eval": cmd_eval, "bench-vectors": cmd_bench_vectors}
 
 if __name__ == "__main__":
