@@ -144,3 +144,40 @@ def test_removing_a_root_forgets_its_files(lib, corpus):
         service.remove_root(str(corpus))
         assert service.wait_idle(30)
         assert lib.store.counts()["files"] == 0
+
+
+def test_seekwise_watch_keeps_another_process_up_to_date(tmp_path, corpus):
+    """The CLI end to end: `watch` in one process, `search` in others, a save found within seconds."""
+    import signal
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), SEEKWISE_DATA_DIR=str(tmp_path / "lib"))
+
+    def search(query: str) -> list[str]:
+        out = subprocess.run([sys.executable, "-m", "seekwise", "search", "--json", "--mode", "lexical", query],
+                             env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return [os.path.basename(json.loads(line)["path"]) for line in out.stdout.splitlines() if line.strip()]
+
+    watch = subprocess.Popen([sys.executable, "-m", "seekwise", "watch", str(corpus)], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while "tenancy-agreement.txt" not in search("security bond"):
+            assert watch.poll() is None, watch.communicate()[1]
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+        (corpus / "notes" / "pottery.md").write_text("# Pottery\n\nCentring clay on the wheel before throwing a bowl.")
+        t0 = time.monotonic()
+        while "pottery.md" not in search("centring clay"):
+            assert time.monotonic() - t0 < 20, "a saved file was not searchable from another process"
+            time.sleep(0.2)
+        second = subprocess.run([sys.executable, "-m", "seekwise", "index"], env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1 and "Another Seekwise process" in second.stderr
+    finally:
+        watch.send_signal(signal.SIGTERM)
+        _, err = watch.communicate(timeout=60)
+    assert watch.returncode == 0, err
+    after = subprocess.run([sys.executable, "-m", "seekwise", "index"], env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert after.returncode == 0, after.stderr  # the lock went with the watcher
