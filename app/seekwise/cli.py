@@ -12,6 +12,7 @@ import time
 from datetime import datetime
 
 from seekwise import __version__
+from seekwise.core import settings
 from seekwise.core.errors import Interrupted, SeekwiseError
 from seekwise.core.library import Library, LibraryStatus, Progress
 from seekwise.core.search import DENSE_BACKENDS, MODES, Hit, SearchFilters, snippet
@@ -116,8 +117,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _open(args: argparse.Namespace, readonly: bool = False, **kw: object) -> Library:
-    return Library(getattr(args, "data_dir", None), model=getattr(args, "model", None),
-                   readonly=readonly, **kw)
+    """The library the options (else the environment, else the saved settings) name, with the
+    settings' exclusions and file types."""
+    prefs = _settings()
+    return Library(prefs.library_dir(getattr(args, "data_dir", None)),
+                   model=prefs.model_spec(getattr(args, "model", None)),
+                   readonly=readonly, ignore=prefs.ignore_rules(), **kw)
+
+
+def _settings() -> settings.Settings:
+    prefs = settings.load()
+    if prefs.problem:
+        print(f"seekwise: {prefs.problem}", file=sys.stderr)
+    return prefs
 
 
 # -- index -------------------------------------------------------------------------------------
@@ -209,8 +221,9 @@ def cmd_watch(args: argparse.Namespace) -> int:
             print(f"seekwise: {folder}: no such folder", file=sys.stderr)
             return 1
     budget = CpuBudget.full_speed() if args.full_speed else CpuBudget()
-    if args.threads:
-        budget = CpuBudget(threads=args.threads, nice=budget.nice)
+    threads = args.threads or (None if args.full_speed else settings.load().background_threads)
+    if threads:
+        budget = CpuBudget(threads=threads, nice=budget.nice)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with _open(args) as lib:

@@ -9,6 +9,9 @@ Three layers, checked in order for each path component below a root:
 2. The user's patterns: fnmatch globs tried against the name and against the path relative to
    the root ("/"-separated). A pattern ending in "/" matches folders only. fnmatch's "*" also
    matches "/", so "drafts/*" covers everything under drafts/.
+   Patterns may also be given per folder (`folders`): they apply only under that folder and
+   are matched relative to it; a scan of a subfolder is anchored at the configured folder.
+   File types can be left out by family name (`skip_families`: "pdf", "docx", ...).
 3. Optionally, .gitignore files, read per folder from the root down. Supported: blank lines and
    comments, "\\#" and "\\!" escapes, trailing-space trimming, "!" negation, a trailing "/"
    for folders only, a leading or inner "/" anchoring the pattern to its file's folder,
@@ -28,7 +31,7 @@ import fnmatch
 import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
@@ -71,10 +74,19 @@ class IgnoreRules:
     """
 
     def __init__(self, patterns: Iterable[str] = (), *, gitignore: bool = False,
-                 builtin: bool = True) -> None:
+                 builtin: bool = True, folders: Mapping[str, Iterable[str]] | None = None,
+                 skip_families: Iterable[str] = ()) -> None:
         self.patterns: tuple[str, ...] = tuple(p for p in (s.strip() for s in patterns) if p)
         self.gitignore = gitignore
         self.builtin = builtin
+        self.folders: dict[str, tuple[str, ...]] = {
+            _folder_key(k): tuple(p for p in (s.strip() for s in v) if p) for k, v in (folders or {}).items()}
+        self.skip_families: frozenset[str] = frozenset(skip_families)
+        self._family_of = None
+        if self.skip_families:
+            from seekwise.core.extract.registry import family_for  # only when types are left out
+            self._family_of = family_for
+        self._per_folder: dict[str, IgnoreRules] = {}
         flags = re.IGNORECASE if os.path.normcase("A") == "a" else 0  # Windows: names ignore case
         any_kind = [fnmatch.translate(p) for p in self.patterns if not p.endswith("/")]
         dirs_only = [fnmatch.translate(p.rstrip("/")) for p in self.patterns if p.endswith("/")]
@@ -82,7 +94,15 @@ class IgnoreRules:
         self._dirs_only = re.compile("|".join(dirs_only), flags) if dirs_only else None
 
     def __repr__(self) -> str:
-        return f"IgnoreRules(patterns={self.patterns!r}, gitignore={self.gitignore}, builtin={self.builtin})"
+        return (f"IgnoreRules(patterns={self.patterns!r}, gitignore={self.gitignore}, builtin={self.builtin}, "
+                f"folders={self.folders!r}, skip_families={sorted(self.skip_families)!r})")
+
+    def type_ignored(self, name: str) -> bool:
+        """A file whose format family the user turned off (files Seekwise cannot read stay counted)."""
+        if self._family_of is None:
+            return False
+        family = self._family_of(name)
+        return family is not None and family.name in self.skip_families
 
     def name_ignored(self, name: str, is_dir: bool) -> bool:
         return self.builtin and builtin_ignored(name, is_dir)
@@ -95,7 +115,23 @@ class IgnoreRules:
         return False
 
     def matcher(self, root: str) -> RootMatcher:
-        return RootMatcher(self, root)
+        """Anchored at the deepest folder with patterns of its own that holds `root`, if any."""
+        key = _folder_key(root)
+        owner = max((f for f in self.folders if key == f or key.startswith(f.rstrip(os.sep) + os.sep)),
+                    key=len, default=None)
+        if owner is None:
+            return RootMatcher(self, root)
+        rules = self._per_folder.get(owner)
+        if rules is None:
+            rules = IgnoreRules(self.patterns + self.folders[owner], gitignore=self.gitignore,
+                                builtin=self.builtin, skip_families=self.skip_families)
+            self._per_folder[owner] = rules
+        anchor = root[:len(owner)] if os.path.normcase(root[:len(owner)]) == owner else owner
+        return RootMatcher(rules, anchor)
+
+
+def _folder_key(folder: str) -> str:
+    return os.path.normcase(os.path.abspath(os.path.expanduser(folder)))
 
 
 DEFAULT_RULES = IgnoreRules()
@@ -125,6 +161,8 @@ class RootMatcher:
         name = os.path.basename(path)
         rules = self.rules
         if rules.name_ignored(name, is_dir):
+            return True
+        if not is_dir and rules.skip_families and rules.type_ignored(name):
             return True
         if rules.patterns or rules.gitignore:
             rel = path[len(self._prefix):]

@@ -18,6 +18,7 @@ from seekwise.core.derived import DerivedIndexes
 from seekwise.core.embedding import Encoder
 from seekwise.core.errors import Interrupted, Preempted
 from seekwise.core.extract import isolate, reading
+from seekwise.core.ignore import IgnoreRules
 from seekwise.core.lazy import Lazy
 from seekwise.core.scanner import SeenFile, scan
 from seekwise.core.store import FileChange, FileRecord, NewChunk, Store, text_digest
@@ -92,7 +93,7 @@ class Indexer:
 
     def __init__(self, store: Store, model_version: str, encoder: Lazy[Encoder], derived: DerivedIndexes,
                  chunker: Lazy[Chunker], chunking_version: str,
-                 max_file_bytes: int = DEFAULT_MAX_FILE_MB << 20) -> None:
+                 max_file_bytes: int = DEFAULT_MAX_FILE_MB << 20, rules: IgnoreRules | None = None) -> None:
         self.store = store
         self.model_version = model_version
         self.encoder = encoder
@@ -100,6 +101,7 @@ class Indexer:
         self.chunker = chunker
         self.chunking_version = chunking_version
         self.max_file_bytes = max_file_bytes
+        self.rules = rules  # what the scan leaves out (the user's patterns and file types); None: built-ins
         self.batch_misses = BATCH_MISSES  # a background service lowers it: a batch is what an edit waits for
         self._pending_elsewhere = False
 
@@ -120,7 +122,7 @@ class Indexer:
         notify(prog, force=True)
         t0 = time.monotonic()
 
-        seen = scan(roots, cancelled=cancel.is_set)
+        seen = scan(roots, self.rules, cancelled=cancel.is_set)
         if cancel.is_set():
             raise Interrupted()
         report.files_seen = len(seen.files)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from seekwise.core.chunking import Chunker
 from seekwise.core.derived import DerivedIndexes
 from seekwise.core.embedding import Encoder, ModelManifest, TokenCounter, resolve_model
 from seekwise.core.errors import LibraryLocked, SeekwiseError
+from seekwise.core.ignore import DEFAULT_RULES, IgnoreRules
 from seekwise.core.indexer import DEFAULT_MAX_FILE_MB, IndexReport, Indexer, Progress
 from seekwise.core.lazy import Lazy
 from seekwise.core.lock import WriterLock
@@ -60,7 +62,8 @@ class Library:
     def __init__(self, data_dir: str | os.PathLike | None = None, model: str | os.PathLike | None = None,
                  threads: int | None = None, readonly: bool = False, ef: int = 96,
                  max_file_mb: int = DEFAULT_MAX_FILE_MB, dense: str = "hnsw",
-                 oversample: int = DEFAULT_OVERSAMPLE, fusion: FusionSettings | None = None) -> None:
+                 oversample: int = DEFAULT_OVERSAMPLE, fusion: FusionSettings | None = None,
+                 ignore: IgnoreRules | None = None) -> None:
         self.paths = LibraryPaths.resolve(data_dir)
         if readonly and not self.paths.store.exists():
             readonly = False  # nothing to share yet: create the empty library
@@ -75,6 +78,7 @@ class Library:
         self.oversample = oversample
         self.fusion = fusion or FusionSettings()
         self.max_file_bytes = max_file_mb << 20
+        self.ignore = ignore or DEFAULT_RULES  # what scans and the watcher leave out (core.settings makes it)
         self.manifest: ModelManifest = resolve_model(model, self.paths.models)
         self.store = Store(self.paths.store, readonly=readonly)
         self.encoder: Lazy[Encoder] = Lazy(lambda: Encoder(self.manifest, threads=self.threads))
@@ -137,6 +141,32 @@ class Library:
             self.derived.remove_chunks(result)
         return len(gone)
 
+    def clear(self) -> None:
+        """Forget everything: folders, files, chunks, the vector cache, the derived indexes. Settings stay."""
+        with self.writing():
+            self.store.clear(keep_vectors=False, keep_roots=False)
+            self._reset_derived()
+
+    def rebuild(self) -> None:
+        """Start over from the files: records and derived indexes go; the folders and the vector cache
+        stay, so the next run (the caller starts it) re-reads every file but embeds nothing twice."""
+        with self.writing():
+            self.store.clear(keep_vectors=True, keep_roots=True)
+            self._reset_derived()
+
+    def _reset_derived(self) -> None:
+        """Delete the derived files (they may be what is broken) and open fresh ones over the store."""
+        self.derived.close()
+        shutil.rmtree(self.paths.root / "ann", ignore_errors=True)
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                Path(str(self.paths.lexical) + suffix).unlink(missing_ok=True)
+            except OSError as exc:  # held open elsewhere (Windows): it reconciles with the store instead
+                log.info("cannot delete %s: %s", self.paths.lexical, exc)
+        self.derived = DerivedIndexes(self.store, self.paths, self.model_version, self.manifest.dims,
+                                      ef=self.ef, threads=self.threads, readonly=self.readonly)
+        self._exact = None
+
     # -- indexing ------------------------------------------------------------------------------
 
     def acquire_writer(self) -> None:
@@ -167,7 +197,7 @@ class Library:
         """An indexer on this library; the caller holds `writing()`. `encoder` lets a background
         service embed with its own thread budget while searches keep the foreground one."""
         return Indexer(self.store, self.model_version, encoder or self.encoder, self.derived, self.chunker,
-                       self.chunker.get().version, self.max_file_bytes)
+                       self.chunker.get().version, self.max_file_bytes, rules=self.ignore)
 
     def finish_run(self) -> None:
         self.store.put_meta("last_indexed", time.time())

@@ -10,6 +10,7 @@ import platformdirs
 
 APP_NAME = "seekwise"
 DATA_DIR_ENV = "SEEKWISE_DATA_DIR"
+CONFIG_DIR_ENV = "SEEKWISE_CONFIG_DIR"
 
 
 def default_data_dir() -> Path:
@@ -18,6 +19,14 @@ def default_data_dir() -> Path:
     if env:
         return Path(env).expanduser()
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_config_dir() -> Path:
+    """Where the user's settings live (platform config folder), unless SEEKWISE_CONFIG_DIR says otherwise."""
+    env = os.environ.get(CONFIG_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
 @dataclass(frozen=True)

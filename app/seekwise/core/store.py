@@ -425,6 +425,19 @@ class Store:
 
         return self._write(fn)
 
+    def clear(self, keep_vectors: bool = False, keep_roots: bool = False) -> int:
+        """Forget every file and chunk (and the vector cache and the folder list unless kept) in one
+        transaction; the generation moves on, so every derived index empties itself. Returns it."""
+        def fn(txn: lmdb.Transaction) -> int:
+            for db in (self.files, self.problems, self.chunks) + (() if keep_vectors else (self.vectors,)):
+                txn.drop(db, delete=False)
+            for key in (b"last_indexed", b"vectors_pending") + (() if keep_roots else (b"roots",)):
+                txn.delete(key, db=self.meta)
+            generation = int(json.loads(txn.get(b"generation", b"0", db=self.meta))) + 1
+            txn.put(b"generation", str(generation).encode(), db=self.meta)
+            return generation
+        return self._write(fn)
+
     def _drop_file(self, txn: lmdb.Transaction, path: str) -> list[int]:
         key = os.fsencode(path)
         raw = txn.get(key, db=self.files)
