@@ -79,6 +79,32 @@ def test_an_edit_jumps_the_backlog(lib, tmp_path):
     assert lib.store.counts()["files"] == 401
 
 
+def test_an_edit_jumps_a_long_batch_of_changes(lib, tmp_path):
+    """A checkout of hundreds of files arrives as one batch of changes; a save after it goes first."""
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    lib.add_root(folder)
+    with IndexService(lib, watch=False, budget=CpuBudget(threads=1)) as service:
+        assert service.wait_idle(30)
+        make_notes(folder, 400)
+        service.changed(str(p) for p in sorted(folder.iterdir()))
+        deadline = time.monotonic() + 60
+        while service.state().files_done < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        edit = folder / "urgent.txt"
+        edit.write_text("Quarterly harpsichord tuning schedule for the recital hall.")
+        t0 = time.monotonic()
+        service.changed([str(edit)])
+        while "urgent.txt" not in found(lib, "harpsichord", mode="lexical"):
+            assert time.monotonic() - t0 < 20, "the edit waited behind the older changes"
+            time.sleep(0.05)
+        assert lib.store.counts()["files"] < 401, "the older batch finished first"
+        assert service.wait_idle(300)
+    assert lib.store.counts()["files"] == 401
+    digests = [c.digest for rec in lib.store.iter_files() for c in lib.store.get_chunks(rec.chunk_ids)]
+    assert digests and not lib.store.missing_vectors(lib.model_version, digests)  # preempted vectors caught up
+
+
 def test_pause_holds_work_and_resume_does_it(lib, corpus):
     lib.add_root(corpus)
     with IndexService(lib, watch=False) as service:

@@ -290,11 +290,11 @@ class IndexService:
         for folder in (p for p in paths if not _under_any(p, roots)):
             self.library.forget(folder)  # a root was removed: its records leave
         try:
-            report = indexer.run(targets, self._progress, checkpoint=self._checkpoint(urgent),
+            report = indexer.run(targets, self._progress, checkpoint=self._checkpoint(),
                                  changed=urgent, save=False) if targets else IndexReport()
         except Preempted:
             self._save_now_and_then()
-            if urgent:  # a pause or stop in the middle of an edit batch: the rest waits its turn
+            if urgent:  # the rest of this batch waits behind what arrived since (files done are cheap to re-check)
                 self.changed(paths)
             return
         except SeekwiseError as exc:
@@ -320,13 +320,14 @@ class IndexService:
             self._last_save = now
             self.library.derived.save()
 
-    def _checkpoint(self, urgent: bool) -> Callable[[], None]:
+    def _checkpoint(self) -> Callable[[], None]:
         def check() -> None:
             with self._cond:
                 if self._stopping or self._paused:
                     raise Preempted()
-                if (not urgent and self._urgent
-                        and time.monotonic() - self._run_started > PREEMPT_AFTER_S):
+                # Newer edits jump ahead of a backlog and of an older, long batch of changes (a
+                # checkout of thousands of files): what is done is committed, the rest re-queued.
+                if self._urgent and time.monotonic() - self._run_started > PREEMPT_AFTER_S:
                     raise Preempted()
         return check
 
