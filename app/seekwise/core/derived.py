@@ -37,6 +37,8 @@ class DerivedIndexes:
         self.ann: Lazy[AnnIndex] = Lazy(self._load_ann)
         self.binary: Lazy[BinaryIndex] = Lazy(self._load_binary)
         self.lexical: Lazy[LexicalIndex] = Lazy(self._load_lexical)
+        # Catching an index up (a search, on any thread) and the writer's updates take turns: a catch-up
+        # works from a snapshot of the store, and would drop chunks the writer added meanwhile as stale.
         self._sync_lock = threading.Lock()
 
     def close(self) -> None:
@@ -71,10 +73,12 @@ class DerivedIndexes:
         return result
 
     def _catch_up(self, index: AnnIndex | BinaryIndex, reconcile) -> None:  # noqa: ANN001
-        generation = self.store.generation()
-        if index.generation == generation:
+        if index.generation == self.store.generation():
             return
         with self._sync_lock:
+            generation = self.store.generation()
+            if index.generation == generation:
+                return
             added, removed = reconcile(index)
             index.generation = generation
         if added or removed:
@@ -105,7 +109,9 @@ class DerivedIndexes:
     def current_lexical(self) -> LexicalIndex:
         lexical = self.lexical.get()
         if lexical.generation != self.store.generation() and not self.readonly:
-            lexical.reconcile(self.store)
+            with self._sync_lock:
+                if lexical.generation != self.store.generation():
+                    lexical.reconcile(self.store)
         return lexical
 
     # -- the indexer's side --------------------------------------------------------------------
@@ -113,18 +119,20 @@ class DerivedIndexes:
     def after_commit(self, result: CommitResult, texts: list[str]) -> None:
         """One store commit into every index that is open (the keyword index always: it is cheap).
         Chunks whose vectors are not in the store yet join the vector indexes in after_new_vectors."""
-        if result.added or result.removed:
-            ids, vecs = self._with_vectors(result.added)
-            for index in self._vector_indexes():
+        indexes = self._vector_indexes() if result.added or result.removed else []
+        lexical = self.lexical.get()          # both loaded before the lock: a load catches up under it
+        with self._sync_lock:
+            if indexes:
+                ids, vecs = self._with_vectors(result.added)
+            for index in indexes:
                 index.remove(result.removed)
                 index.add(ids, vecs)
                 index.generation = result.generation  # the only writer: nothing else changed the store
-        lexical = self.lexical.get()
-        if lexical.generation == result.generation - 1:
-            ids = [cid for cid, _ in result.added]
-            lexical.apply(zip(ids, texts), result.removed, result.generation)
-        else:
-            lexical.reconcile(self.store)
+            if lexical.generation == result.generation - 1:
+                ids = [cid for cid, _ in result.added]
+                lexical.apply(zip(ids, texts), result.removed, result.generation)
+            else:
+                lexical.reconcile(self.store)
 
     def _vector_indexes(self) -> list[AnnIndex | BinaryIndex]:
         """The open ones; HNSW also when none is open (a library in binary mode never loads it,
@@ -145,17 +153,19 @@ class DerivedIndexes:
     def after_new_vectors(self, pairs: list[tuple[int, bytes]] | None, generation: int) -> None:
         """Vectors arrived for chunks the store already holds: (chunk id, digest) pairs, or None for
         'look at every chunk' (a model switch)."""
-        if pairs is not None:
-            ids, vecs = self._with_vectors(pairs)
-        for index in self._vector_indexes():
-            if pairs is None:
-                self._reconcile_ann(index) if isinstance(index, AnnIndex) else index.reconcile(self.store)
-            else:
-                index.add(ids, vecs)
-            index.generation = generation
-        lexical = self.lexical.peek()
-        if lexical is not None and lexical.generation == generation - 1:
-            lexical.apply([], [], generation)  # nothing textual changed in that commit
+        indexes = self._vector_indexes()
+        with self._sync_lock:
+            if pairs is not None:
+                ids, vecs = self._with_vectors(pairs)
+            for index in indexes:
+                if pairs is None:
+                    self._reconcile_ann(index) if isinstance(index, AnnIndex) else index.reconcile(self.store)
+                else:
+                    index.add(ids, vecs)
+                index.generation = generation
+            lexical = self.lexical.peek()
+            if lexical is not None and lexical.generation == generation - 1:
+                lexical.apply([], [], generation)  # nothing textual changed in that commit
 
     def save(self) -> None:
         generation = self.store.generation()
