@@ -95,3 +95,18 @@ def test_unreadable_file_is_recorded_as_permission_denied(open_tmp):
     assert out.returncode == 0, out.stderr
     indexed, probs = json.loads(out.stdout)
     assert indexed == 6 and [str(secret), "permission denied"] in probs
+
+
+def test_a_broken_file_is_not_read_again_until_it_changes(tmp_path, corpus):
+    """A corrupt PDF costs its extraction once, not on every scan (a hanging one would cost its time
+    limit each time); an edit to it, or a file that could not be opened, is tried again."""
+    broken = corpus / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntruncated here")
+    with Library(tmp_path / "lib", threads=2) as lib:
+        first = lib.index([corpus])
+        assert first.files_failed == 1 and problems(lib)["broken.pdf"][0] == "error"
+        again = lib.index()
+        assert again.files_failed == 0 and again.files_indexed == 0 and again.files_unchanged == first.files_seen
+        broken.write_bytes(broken.read_bytes() + b"\n% one more line")
+        edited = lib.index()
+        assert edited.files_failed == 1 and edited.files_unchanged == first.files_seen - 1

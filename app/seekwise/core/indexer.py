@@ -223,7 +223,9 @@ class Indexer:
             return extract.is_supported(path)
         if rec.status in ("ok", "empty"):
             return rec.chunking != self.chunking_version or rec.extractor != extract.extractor_id(path)
-        return rec.status == "error"  # retry files that failed: they may be readable now
+        # A failure to read (no extractor recorded) is tried again; a failure of the content only
+        # once the extractor changes (the size+mtime check above catches a changed file).
+        return rec.status == "error" and rec.extractor != extract.extractor_id(path)
 
     # -- one file ------------------------------------------------------------------------------
 
@@ -244,6 +246,7 @@ class Indexer:
             self._fail(rec, "skipped", exc.reason, batch, report)
             return
         except extract.ExtractionError as exc:
+            rec.extractor = "" if exc.retry else extract.extractor_id(f.path)
             self._fail(rec, "error", exc.reason, batch, report)
             return
         if doc is None:

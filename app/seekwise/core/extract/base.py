@@ -29,11 +29,18 @@ def page_at(page_starts: Sequence[int], offset: int) -> int:
 
 
 class ExtractionError(Exception):
-    """A reason a file was not indexed, worded for the user."""
+    """A reason a file was not indexed, worded for the user.
 
-    def __init__(self, reason: str) -> None:
+    `retry`: the trouble is access, not content (permission denied, a vanished or locked file, no
+    worker), so the unchanged file is tried again next run. A file whose content failed (corrupt, too
+    slow, too big for memory) is tried again only when it changes or its extractor improves: a file
+    that hits the time limit must not cost that time on every scan.
+    """
+
+    def __init__(self, reason: str, retry: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.retry = retry
 
 
 class Unsupported(ExtractionError):

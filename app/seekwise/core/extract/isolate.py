@@ -87,7 +87,7 @@ class Isolator:
                 return doc, digest, size
             if status == "unsupported":
                 raise Unsupported(rest[0])
-            raise ExtractionError(rest[0])
+            raise ExtractionError(rest[0], retry=bool(rest[1:] and rest[1]))
 
     def close(self) -> None:
         with self._lock:
@@ -118,7 +118,7 @@ class Isolator:
             proc.start()
         except OSError as exc:
             parent.close()
-            raise ExtractionError(f"cannot start the extraction worker ({exc.strerror or exc})") from exc
+            raise ExtractionError(f"cannot start the extraction worker ({exc.strerror or exc})", retry=True) from exc
         finally:
             child.close()  # only the worker holds its end: its death is an EOF here
         self._proc, self._conn, self._served = proc, parent, 0
@@ -131,7 +131,7 @@ class Isolator:
         self.spawn_seconds += time.monotonic() - t0
         if not ready:
             self._stop()
-            raise ExtractionError("the extraction worker did not start")
+            raise ExtractionError("the extraction worker did not start", retry=True)
 
     def _stop(self) -> None:
         proc, conn = self._proc, self._conn
@@ -197,7 +197,7 @@ def _extract(family: Family, path: str, limit: int) -> tuple:
     except Unsupported as exc:
         return "unsupported", exc.reason
     except ExtractionError as exc:
-        return "error", exc.reason
+        return "error", exc.reason, exc.retry
 
 
 def _limit_memory(nbytes: int) -> None:

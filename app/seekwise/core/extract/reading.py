@@ -52,7 +52,7 @@ def read_file(path: str, limit: int) -> bytes:
             if len(data) > size:  # it grew since we looked: read on, up to the limit
                 data += fh.read(limit + 1 - len(data))
     except OSError as exc:
-        raise ExtractionError(os_reason(exc)) from exc
+        raise ExtractionError(os_reason(exc), retry=True) from exc
     if len(data) > limit:
         raise too_large(limit)
     return data
@@ -71,5 +71,5 @@ def hash_file(path: str, limit: int) -> tuple[str, int]:
                     raise too_large(limit)
                 digest.update(block)
     except OSError as exc:
-        raise ExtractionError(os_reason(exc)) from exc
+        raise ExtractionError(os_reason(exc), retry=True) from exc
     return digest.hexdigest(), size
