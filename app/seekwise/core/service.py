@@ -14,10 +14,12 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 
 from seekwise.core.embedding import Encoder
 from seekwise.core.errors import LibraryLocked, Preempted, SeekwiseError
+from seekwise.core.ignore import IgnoreRules
 from seekwise.core.indexer import IndexReport, Progress
 from seekwise.core.lazy import Lazy
 from seekwise.core.library import Library
@@ -81,6 +83,7 @@ class IndexService:
         self._cond = threading.Condition()
         self._urgent: dict[str, None] = {}       # ordered set of paths
         self._backlog: dict[str, None] = {}      # roots / folders to scan
+        self._jobs: list[tuple[Callable[[Library], object], Future]] = []  # run_exclusive, ahead of all
         self._paused = False
         self._stopping = False
         self._full_speed = False
@@ -168,6 +171,33 @@ class IndexService:
         self.changed([root])  # no longer under any root: the worker forgets its records
         self._restart_watcher()
 
+    def set_ignore(self, rules: IgnoreRules) -> None:
+        """New exclusions or file types: the watcher filters by them and every root is scanned again, so
+        what is now left out leaves the library and what is let in joins it. Slow-ish: not on a GUI thread."""
+        self.library.ignore = rules
+        self._restart_watcher()
+        self.rescan()
+
+    def run_exclusive(self, fn: Callable[[Library], object]) -> Future:
+        """Run fn(library) in the worker, holding the writer lock, between runs (a running one is
+        preempted); e.g. Library.clear or Library.rebuild. Runs even while paused; cancelled at stop."""
+        future: Future = Future()
+        with self._cond:
+            self._jobs.append((fn, future))
+            self._cond.notify_all()
+        return future
+
+    def _run_jobs(self) -> bool:
+        with self._cond:
+            jobs, self._jobs = self._jobs, []
+        for fn, future in jobs:
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn(self.library))
+                except BaseException as exc:  # handed to whoever waits on the future
+                    future.set_exception(exc)
+        return bool(jobs)
+
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Called from the worker thread on every progress step; returns the unsubscribe function."""
         self._listeners.append(listener)
@@ -198,7 +228,8 @@ class IndexService:
             from seekwise.core.watcher import Watcher
             factory = Watcher
         try:
-            watcher = factory(self.library.roots(), self._on_batch, debounce_s=self.debounce_s)
+            watcher = factory(self.library.roots(), self._on_batch, ignore=self.library.ignore,
+                              debounce_s=self.debounce_s)
             watcher.start()
         except Exception as exc:  # never lose indexing for want of a watcher: periodic rescans remain
             log.exception("cannot watch the folders")
@@ -235,13 +266,16 @@ class IndexService:
         try:
             while True:
                 with self._cond:
-                    while not self._stopping and (self._paused or not (self._urgent or self._backlog)):
+                    while not self._stopping and not self._jobs and (
+                            self._paused or not (self._urgent or self._backlog)):
                         if not self._paused:
                             self._publish_locked(state="idle", current="", message="", force=True)
                         self._cond.wait(1.0)
                     if self._stopping:
                         break
                 if not self._take_lock():
+                    continue
+                if self._run_jobs():
                     continue
                 self._start_watching()
                 self._run_next()
@@ -255,6 +289,10 @@ class IndexService:
                 except Exception:
                     log.exception("saving the search index on the way out")
             self._release_lock()
+            with self._cond:
+                jobs, self._jobs = self._jobs, []
+            for _, future in jobs:
+                future.cancel()
             self._publish(state="stopped", current="", force=True)
 
     def _take_lock(self) -> bool:
@@ -323,7 +361,7 @@ class IndexService:
     def _checkpoint(self) -> Callable[[], None]:
         def check() -> None:
             with self._cond:
-                if self._stopping or self._paused:
+                if self._stopping or self._paused or self._jobs:
                     raise Preempted()
                 # Newer edits jump ahead of a backlog and of an older, long batch of changes (a
                 # checkout of thousands of files): what is done is committed, the rest re-queued.
