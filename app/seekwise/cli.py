@@ -92,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench-vectors", help="memory, latency and recall of each dense search at scale")
     add_vector_arguments(p)
 
+    p = sub.add_parser("gui", help="the desktop app: seekwise-gui (its options: seekwise-gui --help)",
+                       add_help=False)
+    _common(p)
+    p.add_argument("gui_args", nargs=argparse.REMAINDER, help="seekwise-gui's options")
+
     p = sub.add_parser("eval", help="score retrieval on a BEIR data set, per search mode")
     _common(p)
     add_arguments(p)
@@ -100,7 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if args.command == "gui":   # every word after `gui` is seekwise-gui's, in its order
+        words = list(sys.argv[1:] if argv is None else argv)
+        at = next(i for i, w in enumerate(words) if w == "gui" and (i == 0 or words[i - 1] not in ("--data-dir", "--model")))
+        args.gui_args = words[at + 1:]
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if not args.command:
@@ -398,7 +409,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval(args)
 
 
-COMMANDS = {"index": cmd_index, "watch": cmd_watch, "search": cmd_search, "status": cmd_status, "bench": cmd_bench,
+def cmd_gui(args: argparse.Namespace) -> int:
+    """Qt is imported only here: the rest of the CLI runs where PySide6 cannot load."""
+    from seekwise.gui.app import main as gui_main
+    argv = [f"--{name.replace('_', '-')}={getattr(args, name)}" for name in ("data_dir", "model") if hasattr(args, name)]
+    return gui_main(argv + args.gui_args)
+
+
+COMMANDS = {"gui": cmd_gui, "index": cmd_index, "watch": cmd_watch, "search": cmd_search, "status": cmd_status, "bench": cmd_bench,
             "eval": cmd_eval, "bench-vectors": cmd_bench_vectors}
 
 if __name__ == "__main__":
