@@ -1,0 +1,402 @@
+"""`seekwise-gui`: the controller that owns the library, the background indexer and the window.
+
+One Library per process (LMDB allows one environment per file per process): the IndexService's
+thread writes through it, searches read through it from a pool thread. The tray, the global hotkey,
+single-instance activation and the settings dialog plug into the slots of SeekwiseApp."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+from seekwise import __version__
+from seekwise.core import settings as user_settings
+from seekwise.core.library import Library, LibraryStatus
+from seekwise.core.paths import default_config_dir
+from seekwise.core.service import CpuBudget, IndexService, ServiceState
+from seekwise.gui import theme
+from seekwise.gui.icons import app_icon
+from seekwise.gui.window import SearchWindow
+from seekwise.gui.workers import Runner
+
+log = logging.getLogger(__name__)
+
+STATUS_EVERY_MS = 1500
+
+
+class SeekwiseApp(QObject):
+    """Open the library off the GUI thread, run the indexer, feed the window; the slots below are
+    what a tray menu, a hotkey or a second launch call."""
+
+    state_changed = Signal(object)       # ServiceState, re-posted from the indexer's thread
+    library_opened = Signal(object)      # Library
+    status_changed = Signal(object)      # LibraryStatus
+    failed = Signal(str)
+
+    def __init__(self, data_dir: str | None = None, model: str | None = None, *, index: bool = True,
+                 prefs: user_settings.Settings | None = None, window_settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.prefs = prefs or user_settings.Settings()
+        self.data_dir = data_dir
+        self.model = model
+        self.index_enabled = index
+        self.library: Library | None = None
+        self.service: IndexService | None = None
+        self.tray = None          # seekwise.gui.tray.Tray, when available
+        self.hotkey = None        # seekwise.gui.hotkey.GlobalHotkey
+        self.instance = None      # seekwise.gui.single_instance.SingleInstance
+        self._unsubscribe: Callable[[], None] | None = None
+        self._status_busy = False
+        self._last_chunks = -1
+        self._closing = False
+        self.window_settings = window_settings or QSettings(str(default_config_dir() / "window.ini"),
+                                                            QSettings.Format.IniFormat)
+        self.runner = Runner(threads=2, parent=self)
+        self.window = SearchWindow(self.runner)
+        w = self.window
+        w.hide_requested.connect(self.hide_search)
+        w.quit_requested.connect(self.quit)
+        w.settings_requested.connect(self.open_settings)
+        w.pause_requested.connect(self.toggle_pause)
+        w.start_requested.connect(self.start_indexing)
+        w.add_folder_requested.connect(self.add_folder)
+        self.state_changed.connect(self._on_state)
+        self.status_changed.connect(w.set_library_status)
+        self.status_timer = QTimer(self, interval=STATUS_EVERY_MS)
+        self.status_timer.timeout.connect(self.refresh_status)
+
+    # -- start-up ------------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open the library on a pool thread (it may build indexes); the window shows 'Opening…'."""
+        data_dir, model, rules = self.data_dir, self.model, self.prefs.ignore_rules()
+        self.runner.run(lambda: Library(data_dir, model=model, ignore=rules), self._opened, self._open_failed)
+
+    def _opened(self, lib: Library) -> None:
+        if self._closing:
+            lib.close()
+            return
+        self.library = lib
+        self.window.set_library(lib)
+        self.runner.run(lambda: _warm_up(lib))   # the model and the indexes, before the first keystroke
+        if lib.roots() and self.index_enabled:
+            self.start_service()
+        self.status_timer.start()
+        self.refresh_status()
+        self.library_opened.emit(lib)
+
+    def _open_failed(self, exc: BaseException) -> None:
+        log.error("cannot open the library", exc_info=exc)
+        self.window.loading.setText(f"Seekwise cannot open its library:\n{exc}")
+        self.failed.emit(str(exc))
+
+    def start_service(self) -> None:
+        if self.service is not None or self.library is None:
+            return
+        budget = CpuBudget(threads=max(1, self.prefs.background_threads))
+        self.service = IndexService(self.library, budget=budget)
+        self._unsubscribe = self.service.subscribe(self.state_changed.emit)   # queued to this thread
+        self.service.start()
+
+    @Slot(list)
+    def start_indexing(self, folders: list[str]) -> None:
+        """The welcome view's Start: remember the folders (off-thread: a store write), then index."""
+        lib = self.library
+        if lib is None:
+            return
+
+        def added(_: object) -> None:
+            self.window.show_search_page()
+            if self.index_enabled:
+                if self.service is None:
+                    self.start_service()
+                else:
+                    self.service.rescan()
+            self.refresh_status()
+        self.runner.run(lambda: [lib.add_root(f) for f in folders], added)
+
+    @Slot()
+    def add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, "Add a folder to search", os.path.expanduser("~"))
+        if folder:
+            self.start_indexing([folder])
+
+    # -- what the tray, the hotkey and a second launch call --------------------------------------
+
+    @Slot()
+    def show_search(self) -> None:
+        w = self.window
+        if w.isMinimized():
+            w.showNormal()
+        w.show()
+        w.raise_()
+        w.activateWindow()
+        w.focus_search()
+
+    @Slot()
+    def hide_search(self) -> None:
+        """Esc or closing the window: hide when something can bring it back (tray, hotkey), else minimise."""
+        self.window.save_geometry(self.window_settings)
+        if self.can_hide:
+            self.window.hide()
+        else:
+            self.window.showMinimized()
+
+    @property
+    def can_hide(self) -> bool:
+        return self.tray is not None or (self.hotkey is not None and not getattr(self.hotkey, "problem", ""))
+
+    @Slot()
+    def toggle_pause(self) -> None:
+        if self.service is None:
+            return
+        if self.service.paused:
+            self.service.resume()
+        else:
+            self.service.pause()
+
+    @Slot()
+    def open_settings(self) -> None:
+        try:
+            from seekwise.gui.settings_dialog import SettingsDialog
+        except ImportError:
+            QMessageBox.information(self.window, "Settings", f"Settings are kept in {user_settings.settings_path()}.")
+            return
+        dialog = SettingsDialog(parent=self.window)  # the colleague's dialog decides its own arguments
+        dialog.show()
+
+    @Slot()
+    def quit(self) -> None:
+        """Save the window, let the indexer commit what it has (off the GUI thread), then leave."""
+        if self._closing:
+            return
+        self.window.save_geometry(self.window_settings)
+        self.window.hide()
+        self.runner.run(self._stop_core, lambda _: QApplication.quit(), lambda _: QApplication.quit())
+        self._closing = True
+
+    def shutdown(self) -> None:
+        """Synchronous stop (tests, the end of main)."""
+        self._closing = True
+        self.status_timer.stop()
+        self._stop_core()
+        self.window.searcher._runner.wait()
+        self.runner.wait()
+        if self.library is not None:
+            self.library.close()
+            self.library = None
+
+    def _stop_core(self) -> None:
+        service, self.service = self.service, None
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if service is not None:
+            service.stop()
+
+    # -- status --------------------------------------------------------------------------------
+
+    @Slot(object)
+    def _on_state(self, state: ServiceState) -> None:
+        self.window.set_service_state(state)
+        if self.tray is not None and hasattr(self.tray, "set_state"):
+            self.tray.set_state(state)
+
+    def refresh_status(self) -> None:
+        """Library.status() walks every file record: off the GUI thread, one at a time."""
+        if self.library is None or self._status_busy or self._closing:
+            return
+        self._status_busy = True
+        lib = self.library
+        self.runner.run(lambda: lib.status(problems=0), self._status_ready, self._status_failed)
+
+    def _status_ready(self, status: LibraryStatus) -> None:
+        self._status_busy = False
+        self.status_changed.emit(status)
+        if self._last_chunks >= 0 and status.chunks != self._last_chunks:
+            self.window.searcher.library_changed()      # new files landed: refresh what is on screen
+        self._last_chunks = status.chunks
+
+    def _status_failed(self, exc: BaseException) -> None:
+        self._status_busy = False
+        log.warning("status failed: %s", exc)
+
+
+def _warm_up(lib: Library) -> None:
+    lib.encoder.get().embed_query("warm up")
+    lib.derived.current_ann()
+    lib.derived.current_lexical()
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="seekwise-gui", description="Seekwise: find your own files by meaning.")
+    p.add_argument("--version", action="version", version=f"seekwise {__version__}")
+    p.add_argument("--data-dir", help="library folder (default: settings, $SEEKWISE_DATA_DIR, the platform's)")
+    p.add_argument("--model", help="model id or folder (default: settings or the bundled model)")
+    p.add_argument("--background", action="store_true", help="start hidden, in the tray (start at login)")
+    p.add_argument("--show", action="store_true", help="show the search window (of the running instance)")
+    p.add_argument("--query", help="type this into the search field")
+    p.add_argument("--screenshot", metavar="PNG", help="render the window (with --query's results) to PNG and exit")
+    p.add_argument("--theme", choices=theme.SCHEMES, default="system", help="light, dark or follow the system")
+    p.add_argument("--size", default="1180x740", help="window size for --screenshot (default 1180x740)")
+    p.add_argument("--no-index", action="store_true", help="do not run the background indexer")
+    p.add_argument("-v", "--verbose", action="store_true")
+    return p
+
+
+def make_application(argv: list[str]) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication(argv)
+    app.setApplicationName("Seekwise")
+    app.setOrganizationName("Seekwise")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("seekwise")
+    app.setWindowIcon(app_icon())
+    return app  # type: ignore[return-value]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    qapp = make_application([sys.argv[0], *argv])
+    theme.apply(qapp, args.theme)
+    if args.theme == "system":
+        theme.follow_system(qapp, lambda: None)
+    prefs = user_settings.load()
+    if prefs.problem:
+        log.warning("settings: %s", prefs.problem)
+    data_dir = prefs.library_dir(args.data_dir)
+    model = prefs.model_spec(args.model)
+    if args.screenshot:
+        return screenshot(qapp, data_dir, model, args)
+
+    # single-instance: a second launch hands its wish to the first and leaves (hook for single_instance.py)
+    instance = _claim_instance(data_dir, "show" if (args.show or not args.background) else "background")
+    if instance is False:
+        return 0
+    ctrl = SeekwiseApp(data_dir, model, index=not args.no_index, prefs=prefs)
+    ctrl.instance = instance or None
+    _plug_in_extras(ctrl)
+    qapp.setQuitOnLastWindowClosed(False)
+    ctrl.window.restore_geometry(ctrl.window_settings)
+    ctrl.open()
+    if args.query:
+        ctrl.library_opened.connect(lambda _lib: ctrl.window.search(args.query))
+    if not args.background or ctrl.tray is None:
+        ctrl.show_search()
+    code = qapp.exec()
+    ctrl.shutdown()
+    return code
+
+
+def _claim_instance(data_dir: str | None, wish: str):  # noqa: ANN202 - SingleInstance | None | False
+    """None: no single-instance module (yet); False: another instance took the message."""
+    try:
+        from seekwise.gui.single_instance import SingleInstance
+    except ImportError:
+        return None
+    key = f"seekwise-{os.getuid() if hasattr(os, 'getuid') else os.environ.get('USERNAME', '')}-" \
+          f"{os.path.realpath(data_dir) if data_dir else 'default'}"
+    instance = SingleInstance(key)
+    if not instance.claim():
+        return False if instance.send(wish) else None
+    return instance
+
+
+def _plug_in_extras(ctrl: SeekwiseApp) -> None:
+    """The tray, the global hotkey and the second-launch channel, where those modules exist."""
+    if ctrl.instance is not None:
+        ctrl.instance.message_received.connect(
+            lambda msg: ctrl.show_search() if msg != "background" else None)
+    try:
+        from seekwise.gui.tray import Tray
+    except ImportError:
+        Tray = None  # noqa: N806
+    if Tray is not None and Tray.available():
+        tray = Tray(app_icon(), parent=ctrl)
+        tray.search_requested.connect(ctrl.show_search)
+        tray.pause_toggled.connect(lambda _on: ctrl.toggle_pause())
+        tray.settings_requested.connect(ctrl.open_settings)
+        tray.quit_requested.connect(ctrl.quit)
+        ctrl.tray = tray
+    try:
+        from seekwise.gui.hotkey import GlobalHotkey
+    except ImportError:
+        GlobalHotkey = None  # noqa: N806
+    if GlobalHotkey is not None and ctrl.prefs.hotkey:
+        hotkey = GlobalHotkey(ctrl)
+        hotkey.activated.connect(ctrl.show_search)
+        if hotkey.start(ctrl.prefs.hotkey):
+            ctrl.hotkey = hotkey
+        else:
+            log.info("global hotkey unavailable: %s", hotkey.problem)
+    ctrl.window.keep_running_on_close = ctrl.tray is not None
+
+
+# -- --screenshot ------------------------------------------------------------------------------
+
+def screenshot(qapp: QApplication, data_dir: str | None, model: str | None, args: argparse.Namespace,
+               timeout_s: float = 90.0) -> int:
+    """Render the window over a library (no indexing: nothing is written) with the query's results
+    and the first one's preview, save it as PNG, exit. Exit code 1 if it timed out."""
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    ctrl = SeekwiseApp(data_dir, model, index=False)
+    ctrl.window.resize(width, height)
+    ctrl.window.show()
+    outcome = {"code": 1}
+    deadline = time.monotonic() + timeout_s
+
+    def grab() -> None:
+        qapp.processEvents()
+        ok = ctrl.window.grab().save(args.screenshot, "PNG")
+        outcome["code"] = 0 if ok else 1
+        qapp.quit()
+
+    def ready(what: object) -> None:
+        if outcome.get("grabbing"):
+            return
+        outcome["grabbing"] = True
+        QTimer.singleShot(300, grab)          # let the preview scroll and the status line fill in
+
+    def answered(answer) -> None:  # noqa: ANN001
+        if answer.request.query and not answer.rows:
+            ready(answer)                     # nothing matched: the 'nothing matches' view is the picture
+
+    def opened(_lib: Library) -> None:
+        ctrl.refresh_status()
+        if args.query:
+            ctrl.window.search(args.query)
+        else:
+            ready(None)
+
+    ctrl.window.preview_shown.connect(ready)
+    ctrl.window.results_shown.connect(answered)
+    ctrl.library_opened.connect(opened)
+    ctrl.failed.connect(lambda _msg: ready(None))
+    watchdog = QTimer(interval=250)
+    watchdog.timeout.connect(lambda: time.monotonic() > deadline and ready(None))
+    watchdog.start()
+    ctrl.open()
+    qapp.exec()
+    ctrl.shutdown()
+    if outcome["code"] == 0 and time.monotonic() > deadline:
+        outcome["code"] = 1
+    return outcome["code"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

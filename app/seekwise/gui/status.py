@@ -1,0 +1,144 @@
+"""The status line (files indexed, queued, errors, what the indexer does) and the problems dialog."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from seekwise.core.library import LibraryStatus
+from seekwise.core.service import ServiceState
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def describe_state(state: ServiceState | None) -> str:
+    """The indexer's state in a few words; '' when there is nothing to say."""
+    if state is None:
+        return ""
+    s = state.state
+    if s == "indexing":
+        pct = f" {100 * state.files_done // state.files_todo}%" if state.files_todo else ""
+        eta = f", about {_duration(state.eta_s)} left" if state.eta_s and state.eta_s > 5 else ""
+        return f"Indexing{pct} ({state.files_done:,} of {state.files_todo:,} files{eta})"
+    if s == "scanning":
+        return "Looking for changes…"
+    if s == "paused":
+        return "Indexing paused"
+    if s == "waiting":
+        return "Another Seekwise is indexing this library; searching still works"
+    if s == "error":
+        return f"Indexing stopped: {state.message}" if state.message else "Indexing stopped"
+    if s == "starting":
+        return "Starting…"
+    if s == "stopped":
+        return "Indexer stopped"
+    return "Up to date"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{int(seconds)} s"
+    if seconds < 5400:
+        return f"{int(seconds // 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+class StatusLine(QFrame):
+    problems_clicked = Signal()
+    pause_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, objectName="statusLine")
+        self.counts = QLabel(objectName="dim")
+        self.activity = QLabel(objectName="dim")
+        self.errors = QPushButton(objectName="errors", cursor=Qt.CursorShape.PointingHandCursor,
+                                  toolTip="Which files could not be read, and why")
+        self.errors.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.errors.clicked.connect(self.problems_clicked)
+        self.errors.hide()
+        self.pause = QPushButton("Pause", objectName="link", cursor=Qt.CursorShape.PointingHandCursor,
+                                 toolTip="Pause or resume background indexing")
+        self.pause.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.pause.clicked.connect(self.pause_clicked)
+        self.pause.hide()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 5, 12, 5)
+        layout.setSpacing(10)
+        layout.addWidget(self.counts)
+        layout.addWidget(self.errors)
+        layout.addStretch(1)
+        layout.addWidget(self.activity)
+        layout.addWidget(self.pause)
+        self.state: ServiceState | None = None
+        self.status: LibraryStatus | None = None
+        self.search_ms: float | None = None
+
+    def set_state(self, state: ServiceState) -> None:
+        self.state = state
+        self.pause.setVisible(state.state not in ("stopped", "waiting"))
+        self.pause.setText("Resume" if state.state == "paused" else "Pause")
+        self._refresh()
+
+    def set_status(self, status: LibraryStatus) -> None:
+        self.status = status
+        self._refresh()
+
+    def set_search_time(self, ms: float | None) -> None:
+        self.search_ms = ms
+        self._refresh()
+
+    @property
+    def error_count(self) -> int:
+        return self.status.by_status.get("error", 0) if self.status else 0
+
+    def _refresh(self) -> None:
+        parts = []
+        if self.status is not None:
+            parts.append(_n(self.status.by_status.get("ok", 0), "file") + " indexed")
+        if self.state is not None and self.state.queued:
+            parts.append(f"{self.state.queued:,} queued")
+        if self.search_ms is not None:
+            parts.append(f"search {self.search_ms:.0f} ms")
+        self.counts.setText("  ·  ".join(parts))
+        skipped = self.status.by_status.get("skipped", 0) if self.status else 0
+        errors = self.error_count
+        if errors or skipped:
+            self.errors.setText(_n(errors, "error") if errors else f"{skipped:,} skipped")
+            self.errors.setObjectName("errors" if errors else "link")
+            self.errors.style().unpolish(self.errors)
+            self.errors.style().polish(self.errors)
+        self.errors.setVisible(bool(errors or skipped))
+        self.activity.setText(describe_state(self.state))
+
+
+class ProblemsDialog(QDialog):
+    """Which files were not indexed and why (Library.status().problems)."""
+
+    def __init__(self, problems: list[tuple[str, str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Files Seekwise could not index")
+        self.resize(760, 420)
+        intro = QLabel("These files were skipped or could not be read. Everything else was indexed."
+                       if problems else "Every file was indexed.", wordWrap=True)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["File", "Problem", "Why"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setAlternatingRowColors(True)
+        for path, status, reason in problems:
+            item = QTreeWidgetItem([path, status, reason])
+            item.setToolTip(0, path)
+            item.setToolTip(2, reason)
+            self.tree.addTopLevelItem(item)
+        header = self.tree.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(buttons)
