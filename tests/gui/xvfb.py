@@ -1,0 +1,73 @@
+"""A private X server for the tests that need a real one (tray, global hotkey): Xvfb on a display
+it picks itself (-displayfd, so parallel runs never collide), skipped with the reason when missing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+APP = os.path.join(os.path.dirname(__file__), "..", "..", "app")
+
+
+def start_xvfb() -> tuple[subprocess.Popen, str]:
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    os.close(write_fd)
+    number = b""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not number.endswith(b"\n"):
+        chunk = os.read(read_fd, 16)
+        if not chunk:
+            break
+        number += chunk
+    os.close(read_fd)
+    if not number.strip().isdigit():
+        proc.kill()
+        err = proc.stderr.read().decode(errors="replace")[-300:] if proc.stderr else ""
+        raise RuntimeError(f"Xvfb did not start: {err}")
+    return proc, ":" + number.decode().strip()
+
+
+@pytest.fixture(scope="session")
+def x_display():
+    """DISPLAY of a fresh Xvfb for this test session."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("Xvfb tests are for Linux")
+    if not shutil.which("Xvfb"):
+        pytest.skip("Xvfb is not installed (apt-get install xvfb)")
+    try:
+        proc, display = start_xvfb()
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+    yield display
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def qt_env(display: str, **extra: str) -> dict[str, str]:
+    env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", PYTHONPATH=os.path.abspath(APP), **extra)
+    env.pop("WAYLAND_DISPLAY", None)
+    env["XDG_SESSION_TYPE"] = "x11"
+    return env
+
+
+@pytest.fixture(scope="session")
+def xcb_env(x_display):
+    """Environment for a subprocess that runs Qt on the Xvfb display (QT_QPA_PLATFORM is per process);
+    skipped with Qt's own words when the xcb platform cannot start (e.g. libxcb-cursor0 missing)."""
+    env = qt_env(x_display)
+    probe = subprocess.run([sys.executable, "-c", "from PySide6.QtWidgets import QApplication; QApplication([])"],
+                           env=env, capture_output=True, text=True, timeout=60)
+    if probe.returncode != 0:
+        pytest.skip("Qt's xcb platform does not start here (apt-get install libxcb-cursor0?): "
+                    + probe.stderr.strip()[-300:])
+    return env
