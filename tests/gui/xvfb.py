@@ -66,8 +66,11 @@ def xcb_env(x_display):
     skipped with Qt's own words when the xcb platform cannot start (e.g. libxcb-cursor0 missing)."""
     env = qt_env(x_display)
     probe = subprocess.run([sys.executable, "-c", "from PySide6.QtWidgets import QApplication; QApplication([])"],
-                           env=env, capture_output=True, text=True, timeout=60)
+                           env=dict(env, QT_DEBUG_PLUGINS="1"), capture_output=True, text=True, timeout=60)
     if probe.returncode != 0:
-        pytest.skip("Qt's xcb platform does not start here (apt-get install libxcb-cursor0?): "
-                    + probe.stderr.strip()[-300:])
+        missing = sorted({line.split(": cannot open shared object")[0].rsplit(": ", 1)[-1]
+                          for line in probe.stderr.splitlines() if "cannot open shared object" in line})
+        why = (f"missing libraries {', '.join(missing)} (Debian/Ubuntu: libxcb-cursor0, libxcb-icccm4, "
+               "libxcb-keysyms1, ...)") if missing else probe.stderr.strip()[-300:]
+        pytest.skip(f"Qt's xcb platform cannot start here: {why}")
     return env
