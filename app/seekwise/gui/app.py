@@ -7,6 +7,7 @@ single-instance activation and the settings dialog plug into the slots of Seekwi
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -57,6 +58,7 @@ class SeekwiseApp(QObject):
         self._status_busy = False
         self._last_chunks = -1
         self._closing = False
+        self.warm = False
         self.window_settings = window_settings or QSettings(str(default_config_dir() / "window.ini"),
                                                             QSettings.Format.IniFormat)
         self.runner = Runner(threads=2, parent=self)
@@ -86,12 +88,19 @@ class SeekwiseApp(QObject):
             return
         self.library = lib
         self.window.set_library(lib)
-        self.runner.run(lambda: _warm_up(lib))   # the model and the indexes, before the first keystroke
+        self.runner.run(lambda: _warm_up(lib), self._warmed)   # the model and indexes, before the first keystroke
         if lib.roots() and self.index_enabled:
             self.start_service()
         self.status_timer.start()
         self.refresh_status()
         self.library_opened.emit(lib)
+
+    def _warmed(self, _: object) -> None:
+        self.warm = True
+        # What start-up built (Qt wrappers, the tokenizer, the indexes' bookkeeping) lives as long as
+        # the app: out of the collector's sight, a full collection no longer pauses the window for it.
+        gc.collect()
+        gc.freeze()
 
     def _open_failed(self, exc: BaseException) -> None:
         log.error("cannot open the library", exc_info=exc)
@@ -188,8 +197,8 @@ class SeekwiseApp(QObject):
         self._closing = True
         self.status_timer.stop()
         self._stop_core()
-        self.window.searcher._runner.wait()
-        self.runner.wait()
+        self.window.detach()
+        self.runner.close()
         if self.library is not None:
             self.library.close()
             self.library = None

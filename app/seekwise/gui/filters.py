@@ -40,8 +40,9 @@ class FiltersBar(QWidget):
         self.date = QComboBox(toolTip="Only files modified recently")
         for label, days in DATES:
             self.date.addItem(label, days)
-        for box in (self.folder, self.type, self.date):
-            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        for box, chars in ((self.folder, 16), (self.type, 14), (self.date, 10)):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(chars)   # a long folder path must not widen the window
             box.currentIndexChanged.connect(lambda *_: self.changed.emit())
         self.mode_group = QButtonGroup(self)
         self.mode_buttons: dict[str, QToolButton] = {}

@@ -10,11 +10,12 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from seekwise.core.library import Library
 from seekwise.core.query import parse_query
-from seekwise.core.search import Passage, SearchFilters, snippet
+from seekwise.core.search import Hit, Passage, SearchFilters, mark_passages, snippet
 from seekwise.gui.workers import Runner
 
 DEBOUNCE_MS = 150
 RESULTS = 30
+REFINE_TOP = 12                        # rows whose passage gets a meaning mark when no word matched
 COSINE_FLOOR, COSINE_FULL = 0.1, 0.7   # the relevance bar's empty and full points
 
 
@@ -56,23 +57,59 @@ class SearchAnswer:
     rows: list[ResultRow] = field(default_factory=list)
     seconds: float = 0.0
     error: str = ""
+    refined: bool = True          # sentence marks done (or not needed)
 
 
 def run_search(lib: Library, request: SearchRequest, k: int = RESULTS) -> SearchAnswer:
-    """The whole query on a pool thread: search, then the fields each row shows."""
+    """The query on a pool thread: search, the query's words marked, the fields each row shows.
+
+    Marking the sentence closest in meaning costs a model call over every unmarked passage (50-150
+    ms), ten times the search itself, so it comes after, in `refine_marks`: results show at once."""
     started = time.perf_counter()
-    hits = lib.search(request.query, k=k, mode=request.mode, filters=request.filters)
+    parsed = parse_query(request.query)
+    hits = lib.search(request.query, k=k, mode=request.mode, filters=request.filters, mark=False)
+    hits = mark_passages(hits, parsed.highlight_words(), parsed.phrases, None)
     rows = []
     cues = relevance_cues(lib, request, hits)
     for hit, cue in zip(hits, cues):
         rec = lib.store.get_file(hit.path)
-        text, marks = snippet(hit.best.text, 260, hit.best.marks)
-        rows.append(ResultRow(
-            path=hit.path, name=os.path.basename(hit.path), folder=os.path.dirname(hit.path),
-            mtime=rec.mtime_ns / 1e9 if rec else None, score=hit.score,
-            relevance=cue, snippet=text, marks=tuple(marks),
-            passage=hit.best, mark_kind=hit.best.mark_kind))
-    return SearchAnswer(request, rows, time.perf_counter() - started)
+        rows.append(_row(hit, cue, rec.mtime_ns / 1e9 if rec else None))
+    answer = SearchAnswer(request, rows, time.perf_counter() - started)
+    answer.refined = request.mode == "lexical" or all(r.marks for r in rows[:REFINE_TOP])
+    return answer
+
+
+def _row(hit: Hit, relevance: float, mtime: float | None) -> ResultRow:
+    text, marks = snippet(hit.best.text, 260, hit.best.marks)
+    return ResultRow(path=hit.path, name=os.path.basename(hit.path), folder=os.path.dirname(hit.path),
+                     mtime=mtime, score=hit.score, relevance=relevance, snippet=text, marks=tuple(marks),
+                     passage=hit.best, mark_kind=hit.best.mark_kind)
+
+
+def refine_marks(lib: Library, answer: SearchAnswer) -> SearchAnswer:
+    """Mark the sentence closest in meaning in the top passages that hold none of the query's words."""
+    rows = list(answer.rows)
+    todo = [i for i, r in enumerate(rows[:REFINE_TOP]) if not r.marks]
+    if todo:
+        encoder = lib.encoder.get()
+        vector = encoder.embed_query(parse_query(answer.request.query).text)
+
+        def closest(passages: list[list[str]]) -> list[int]:
+            flat = [sentence for sentences in passages for sentence in sentences]
+            scores = encoder.embed_documents(flat) @ vector if flat else []
+            out, pos = [], 0
+            for sentences in passages:
+                part = scores[pos:pos + len(sentences)]
+                out.append(int(max(range(len(part)), key=lambda j: part[j])) if len(part) else -1)
+                pos += len(sentences)
+            return out
+
+        hits = [Hit(rows[i].path, rows[i].score, rows[i].passage) for i in todo]
+        for i, hit in zip(todo, mark_passages(hits, [], [], closest)):
+            rows[i] = _row(hit, rows[i].relevance, rows[i].mtime)
+    refined = SearchAnswer(answer.request, rows, answer.seconds)
+    refined.refined = True
+    return refined
 
 
 def relevance_cues(lib: Library, request: SearchRequest, hits: list) -> list[float]:
@@ -150,12 +187,22 @@ class Searcher(QObject):
 
     def _done(self, answer: SearchAnswer) -> None:
         self._running = None
-        if self._wanted is not None and answer.request.seq == self._wanted.seq:
-            self.busy_changed.emit(False)
+        if self._wanted is not None and answer.request.seq == self._wanted.seq and not self._timer.isActive():
             self.answered.emit(answer)
+            if not answer.refined and not answer.error and self.library is not None:
+                lib, self._running = self.library, answer.request
+                self._runner.run(lambda: refine_marks(lib, answer), self._done,
+                                 lambda exc: self._done(answer.__class__(answer.request, answer.rows, answer.seconds)))
+            else:
+                self.busy_changed.emit(False)
         else:
             self.dropped += 1
             self._kick()
+
+    def close(self) -> None:
+        self._timer.stop()
+        self.library = None
+        self._runner.close()
 
     def library_changed(self) -> None:
         """The library grew (a commit): run the current query again, quietly."""

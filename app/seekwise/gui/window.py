@@ -156,6 +156,11 @@ class SearchWindow(QMainWindow):
         else:
             self.stack.setCurrentWidget(self.welcome)
 
+    def detach(self) -> None:
+        """The app is closing: no more searches or previews (their threads are waited for)."""
+        self.library = None
+        self.searcher.close()
+
     def show_search_page(self) -> None:
         if self.library is not None:
             self.filters.set_roots(self.library.roots())

@@ -46,8 +46,16 @@ class Runner(QObject):
         self._tickets = itertools.count(1)
         self._callbacks: dict[int, tuple[Done | None, Failed | None]] = {}
         self._finished.connect(self._deliver)
+        self.closed = False
+
+    def close(self, msecs: int = 30000) -> None:
+        """Take no more work, finish what runs (the app is closing)."""
+        self.closed = True
+        self.pool.waitForDone(msecs)
 
     def run(self, fn: Callable[[], Any], on_done: Done | None = None, on_failed: Failed | None = None) -> int:
+        if self.closed:
+            return 0
         ticket = next(self._tickets)
         self._callbacks[ticket] = (on_done, on_failed)
         self.pool.start(_Job(self, ticket, fn))

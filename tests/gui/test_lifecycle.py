@@ -1,0 +1,146 @@
+"""First run to a started index, pause, errors in the status line, the event loop never stalls,
+and `seekwise-gui --screenshot`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtGui import QImage
+
+from tests.gui.conftest import DATA, DEPOSIT_QUERY, open_app, search
+
+ROOT = Path(__file__).parents[2]
+
+
+def wait_state(qtbot, ctrl, *states, timeout=60000):
+    qtbot.waitUntil(lambda: ctrl.window.status.state is not None and ctrl.window.status.state.state in states,
+                    timeout=timeout)
+
+
+def test_first_run_welcome_to_a_started_index(qtbot, themed, tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(DATA / "corpus", docs)
+    ctrl = open_app(qtbot, tmp_path / "lib", index=True)
+    try:
+        w = ctrl.window
+        assert w.stack.currentWidget() is w.welcome and ctrl.service is None
+        w.welcome.folders.clear()                 # not the suggestions of whoever runs the tests
+        w.welcome.add_folder(str(docs))
+        qtbot.waitUntil(lambda: "About 6 files" in w.welcome.estimate_label.text(), timeout=10000)
+        w.welcome.start_button.click()
+        qtbot.waitUntil(lambda: w.stack.currentWidget() is w.search_page, timeout=10000)
+        assert ctrl.service is not None and ctrl.library.roots() == [os.path.realpath(docs)]
+        qtbot.waitUntil(lambda: w.status.status is not None and w.status.status.by_status.get("ok") == 6,
+                        timeout=60000)
+        assert "6 files indexed" in w.status.counts.text()
+        answer = search(qtbot, w, DEPOSIT_QUERY)
+        assert answer.rows[0].name == "tenancy-agreement.txt"
+    finally:
+        ctrl.shutdown()
+
+
+def test_pause_and_resume_the_indexer(qtbot, themed, indexed_dir, tmp_path):
+    lib = tmp_path / "lib"
+    shutil.copytree(indexed_dir / "lib", lib)
+    ctrl = open_app(qtbot, lib, index=True)
+    try:
+        wait_state(qtbot, ctrl, "idle")
+        ctrl.window.status.pause.click()
+        wait_state(qtbot, ctrl, "paused")
+        assert ctrl.service.paused and ctrl.window.status.pause.text() == "Resume"
+        assert "paused" in ctrl.window.status.activity.text()
+        ctrl.toggle_pause()
+        wait_state(qtbot, ctrl, "idle", "scanning", "indexing")
+        assert not ctrl.service.paused and ctrl.window.status.pause.text() == "Pause"
+    finally:
+        ctrl.shutdown()
+
+
+def test_status_line_errors_say_which_files_and_why(qtbot, themed, tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(DATA / "corpus", docs)
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.7\n this is not really a PDF at all \x00\x01\x02")
+    from seekwise.core.library import Library
+    with Library(tmp_path / "lib", threads=2) as lib:
+        lib.index([docs])
+    ctrl = open_app(qtbot, tmp_path / "lib")
+    try:
+        status = ctrl.window.status
+        qtbot.waitUntil(lambda: status.errors.isVisible(), timeout=10000)
+        assert status.errors.text() == "1 error"
+        status.errors.click()
+        qtbot.waitUntil(lambda: getattr(ctrl.window, "problems_dialog", None) is not None, timeout=10000)
+        tree = ctrl.window.problems_dialog.tree
+        assert tree.topLevelItemCount() == 1
+        item = tree.topLevelItem(0)
+        assert item.text(0).endswith("broken.pdf") and item.text(1) == "error" and item.text(2)
+    finally:
+        ctrl.shutdown()
+
+
+def test_event_loop_never_stalls_while_indexing_and_searching(qtbot, themed, tmp_path):
+    """A 5 ms timer records the gaps between its ticks while the service indexes ~150 files and we
+    type queries; the longest gap is how long the window could not repaint."""
+    docs = tmp_path / "docs"
+    shutil.copytree(DATA / "corpus", docs)
+    words = (DATA / "corpus" / "tenancy-agreement.txt").read_text().split()
+    for i in range(150):
+        start = (i * 37) % (len(words) - 60)
+        (docs / f"note-{i:03}.txt").write_text(f"Note {i}. " + " ".join(words[start:start + 60 + i % 40]))
+    ctrl = open_app(qtbot, tmp_path / "lib", index=True)
+    try:
+        w = ctrl.window
+        w.welcome.folders.clear()
+        w.welcome.add_folder(str(docs))
+        gaps: list[float] = []
+        clock = QElapsedTimer()
+        clock.start()
+        last = [clock.elapsed()]
+
+        def tick() -> None:
+            now = clock.elapsed()
+            gaps.append(now - last[0])
+            last[0] = now
+        timer = QTimer(interval=5)
+        timer.timeout.connect(tick)
+        timer.start()
+        w.welcome.start_button.click()
+        queries = ["deposit", "deposit back", "rent paid monthly", "who repairs the roof", "ending the tenancy",
+                   "security bond", "sourdough", "tax return"]
+        deadline = time.monotonic() + 90
+        typed = 0
+        while time.monotonic() < deadline:
+            state = w.status.state
+            if typed >= len(queries) and state is not None and state.state == "idle" and \
+                    w.status.status is not None and w.status.status.by_status.get("ok", 0) >= 150:
+                break
+            if typed < len(queries) and w.stack.currentWidget() is w.search_page:
+                w.search(queries[typed])
+                typed += 1
+            qtbot.wait(120)
+        timer.stop()
+        assert typed == len(queries) and w.status.status.by_status.get("ok", 0) >= 150
+        qtbot.waitUntil(lambda: w.answer is not None and w.answer.request.query == queries[-1], timeout=20000)
+        gaps.sort()
+        worst, p99 = gaps[-1], gaps[int(len(gaps) * 0.99)]
+        print(f"event loop: {len(gaps)} ticks, longest gap {worst:.0f} ms, p99 {p99:.0f} ms")
+        assert worst < 50, f"the GUI stalled for {worst} ms"
+    finally:
+        ctrl.shutdown()
+
+
+def test_screenshot_command_renders_a_png(indexed_dir, tmp_path):
+    out = tmp_path / "shot.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT / "app"))
+    done = subprocess.run([sys.executable, "-m", "seekwise.gui.app", "--data-dir", str(indexed_dir / "lib"),
+                           "--query", DEPOSIT_QUERY, "--screenshot", str(out), "--theme", "dark"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    image = QImage(str(out))
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.width() >= 1000 and image.height() >= 600

@@ -1,0 +1,143 @@
+"""The search window over a real library: find by meaning, keyboard, open, reveal, copy, filters, modes."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+
+from tests.gui.conftest import DEPOSIT_QUERY, search
+
+
+class UrlCatcher(QObject):
+    """Qt's own hook for opening URLs: the desktop is not asked, we see what would be opened."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[QUrl] = []
+
+    @Slot(QUrl)
+    def handle(self, url: QUrl) -> None:
+        self.urls.append(url)
+
+
+def catch_file_urls():
+    catcher = UrlCatcher()
+    QDesktopServices.setUrlHandler("file", catcher, "handle")  # a str, whatever the stub says
+    return catcher
+
+
+def test_a_paraphrase_finds_the_file_first_with_its_passage_in_the_preview(qtbot, app):
+    w = app.window
+    with qtbot.waitSignal(w.preview_shown, timeout=20000):
+        answer = search(qtbot, w, DEPOSIT_QUERY)
+    assert answer.rows[0].name == "tenancy-agreement.txt"
+    assert w.model.rowCount() == len(answer.rows) and w.current_row().name == "tenancy-agreement.txt"
+    doc = w.preview.doc
+    assert doc.path.endswith("tenancy-agreement.txt") and "security bond" in doc.text
+    assert doc.marks and any(doc.text[s:e].lower() == "security" for s, e in doc.marks)
+    assert w.preview.text.toPlainText().startswith("ASSURED SHORTHOLD")
+    assert 0 < answer.rows[0].relevance <= 1 and answer.rows[0].relevance > answer.rows[-1].relevance
+    bike = search(qtbot, w, "mending a puncture on my bike")
+    assert bike.rows[0].name == "bicycle.html"
+
+
+def test_keyboard_first_navigation_open_reveal_copy_and_escape(qtbot, app):
+    w = app.window
+    search(qtbot, w, DEPOSIT_QUERY)
+    w.field.setFocus()
+    assert w.results.currentIndex().row() == 0
+    qtbot.keyClick(w.field, Qt.Key.Key_Down)
+    assert w.results.currentIndex().row() == 1
+    qtbot.keyClick(w.field, Qt.Key.Key_Up)
+    assert w.results.currentIndex().row() == 0
+    path = w.current_row().path
+
+    catcher = catch_file_urls()
+    try:
+        with qtbot.waitSignal(w.opened):
+            qtbot.keyClick(w.field, Qt.Key.Key_Return)
+        assert catcher.urls[-1].toLocalFile() == path
+        qtbot.keyClick(w.field, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        # no file manager on D-Bus here: the folder that holds it is opened instead
+        qtbot.waitUntil(lambda: len(catcher.urls) == 2)
+        assert catcher.urls[-1].toLocalFile().rstrip("/") == os.path.dirname(path)
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+
+    QGuiApplication.clipboard().clear()
+    qtbot.keyClick(w.field, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == path
+
+    with qtbot.waitSignal(w.hide_requested):
+        qtbot.keyClick(w.field, Qt.Key.Key_Escape)
+
+
+def test_tab_from_the_field_reaches_the_filters(qtbot, app):
+    w = app.window
+    w.activateWindow()
+    w.field.setFocus()
+    qtbot.waitUntil(w.field.hasFocus)
+    qtbot.keyClick(w.field, Qt.Key.Key_Tab)
+    assert w.focusWidget() is w.filters.folder
+
+
+def test_type_filter_and_modes(qtbot, app):
+    w = app.window
+    w.filters.set_type("Code")
+    code = search(qtbot, w, "try again after a network failure")
+    assert code.rows and all(r.name.endswith(".py") for r in code.rows)
+    assert code.request.filters is not None and code.request.filters.types == ("code",)
+
+    w.filters.set_type("All types")
+    w.filters.set_mode("lexical")
+    words = search(qtbot, w, "greenhouse")
+    assert [r.name for r in words.rows] == ["tomatoes.txt"] and words.request.mode == "lexical"
+    w.filters.set_mode("dense")
+    meaning = search(qtbot, w, "growing vegetables under glass")
+    assert meaning.request.mode == "dense" and meaning.rows[0].name == "tomatoes.txt"
+    assert len(meaning.rows) > 1          # meaning only ranks every file, keywords only those with the word
+
+    w.filters.set_mode("lexical")
+    nothing = search(qtbot, w, "zeppelin")
+    assert not nothing.rows and w.results_stack.currentWidget() is w.empty
+    assert "zeppelin" in w.empty.text()
+
+
+def test_search_as_you_type_shows_only_the_newest_query(qtbot, app):
+    w = app.window
+    qtbot.waitUntil(lambda: app.warm, timeout=30000)    # the model is loaded once, at start
+    seen = []
+    w.results_shown.connect(lambda a: seen.append(a.request.query))
+    started = time.perf_counter()
+    for prefix in ("s", "so", "sou", "sour", "sourd", "sourdough", "sourdough bread"):
+        w.field.setText(prefix)
+        qtbot.wait(20)                       # faster than the debounce: one search for the lot
+    qtbot.waitUntil(lambda: "sourdough bread" in seen, timeout=20000)
+    latency_ms = (time.perf_counter() - started) * 1000 - 7 * 20
+    print(f"last keystroke to results: {latency_ms:.0f} ms (debounce {w.searcher._timer.interval()} ms)")
+    assert set(seen) == {"sourdough bread"}      # no answer for a prefix typed on the way
+    assert w.model.rows[0].name == "sourdough.md"
+
+    # an older search that finishes after a newer one was asked for is dropped
+    dropped = w.searcher.dropped
+    w.searcher.request("tax return deadline", now=True)
+    w.searcher.request("tomato seedlings", now=True)
+    qtbot.waitUntil(lambda: seen[-1] == "tomato seedlings", timeout=20000)
+    qtbot.wait(100)
+    assert "tax return deadline" not in seen and w.searcher.dropped == dropped + 1
+
+
+def test_window_remembers_its_size(qtbot, app):
+    w = app.window
+    w.resize(760, 540)
+    w.move(23, 31)
+    w.save_geometry(app.window_settings)
+    from seekwise.gui.window import SearchWindow
+    again = SearchWindow(app.runner)
+    qtbot.addWidget(again)
+    again.restore_geometry(app.window_settings)
+    # the offscreen screen is 800x600 and restoring keeps a window on screen: the height and place tell
+    assert again.height() == 540 and app.window_settings.value("window/geometry") is not None
