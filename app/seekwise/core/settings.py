@@ -225,3 +225,10 @@ def _value(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{_key(str(k))} = {_value(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def file_types() -> list[tuple[str, list[str]]]:
+    """Every format family the indexer reads, with its file name endings, for a settings page."""
+    from seekwise.core.extract.registry import FAMILIES
+
+    return [(family.name, sorted(family.extensions)) for family in FAMILIES]
