@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from seekwise import __version__
 from seekwise.core import settings as user_settings
 from seekwise.core.library import Library, LibraryStatus
-from seekwise.core.paths import default_config_dir
+from seekwise.core.paths import LibraryPaths, default_config_dir
 from seekwise.core.service import CpuBudget, IndexService, ServiceState
 from seekwise.gui import theme
 from seekwise.gui.icons import app_icon
@@ -54,6 +54,7 @@ class SeekwiseApp(QObject):
         self.tray = None          # seekwise.gui.tray.Tray, when available
         self.hotkey = None        # seekwise.gui.hotkey.GlobalHotkey
         self.instance = None      # seekwise.gui.single_instance.SingleInstance
+        self.settings_dialog = None
         self._unsubscribe: Callable[[], None] | None = None
         self._status_busy = False
         self._last_chunks = -1
@@ -172,15 +173,37 @@ class SeekwiseApp(QObject):
         else:
             self.service.pause()
 
+    @Slot(bool)
+    def set_paused(self, paused: bool) -> None:
+        if self.service is not None and self.service.paused != paused:
+            self.toggle_pause()
+
     @Slot()
     def open_settings(self) -> None:
+        """The settings dialog over this library (and its running indexer, which owns the writes)."""
+        if self.library is None:
+            return
         try:
+            from seekwise.gui.settings_backend import LibraryBackend
             from seekwise.gui.settings_dialog import SettingsDialog
         except ImportError:
             QMessageBox.information(self.window, "Settings", f"Settings are kept in {user_settings.settings_path()}.")
             return
-        dialog = SettingsDialog(parent=self.window)  # the colleague's dialog decides its own arguments
+        if self.settings_dialog is not None and self.settings_dialog.isVisible():
+            self.settings_dialog.raise_()
+            self.settings_dialog.activateWindow()
+            return
+        dialog = SettingsDialog(LibraryBackend(self.library, self.service), self.prefs, hotkey=self.hotkey,
+                                parent=self.window)
+        dialog.settings_saved.connect(self._settings_saved)
+        dialog.folders_changed.connect(lambda roots: (self.window.filters.set_roots(roots), self.refresh_status()))
+        self.settings_dialog = dialog
         dialog.show()
+
+    def _settings_saved(self, prefs: user_settings.Settings) -> None:
+        self.prefs = prefs
+        if self.hotkey is not None and prefs.hotkey and prefs.hotkey != getattr(self.hotkey, "sequence", ""):
+            self.hotkey.start(prefs.hotkey)
 
     @Slot()
     def quit(self) -> None:
@@ -196,12 +219,19 @@ class SeekwiseApp(QObject):
         """Synchronous stop (tests, the end of main)."""
         self._closing = True
         self.status_timer.stop()
+        self._stop_extras()
         self._stop_core()
         self.window.detach()
         self.runner.close()
         if self.library is not None:
             self.library.close()
             self.library = None
+
+    def _stop_extras(self) -> None:
+        if self.hotkey is not None:
+            self.hotkey.stop()
+        if self.tray is not None:
+            self.tray.hide()
 
     def _stop_core(self) -> None:
         service, self.service = self.service, None
@@ -318,9 +348,7 @@ def _claim_instance(data_dir: str | None, wish: str):  # noqa: ANN202 - SingleIn
         from seekwise.gui.single_instance import SingleInstance
     except ImportError:
         return None
-    key = f"seekwise-{os.getuid() if hasattr(os, 'getuid') else os.environ.get('USERNAME', '')}-" \
-          f"{os.path.realpath(data_dir) if data_dir else 'default'}"
-    instance = SingleInstance(key)
+    instance = SingleInstance(SingleInstance.key_for(LibraryPaths.resolve(data_dir).root))
     if not instance.claim():
         return False if instance.send(wish) else None
     return instance
@@ -338,10 +366,11 @@ def _plug_in_extras(ctrl: SeekwiseApp) -> None:
     if Tray is not None and Tray.available():
         tray = Tray(app_icon(), parent=ctrl)
         tray.search_requested.connect(ctrl.show_search)
-        tray.pause_toggled.connect(lambda _on: ctrl.toggle_pause())
+        tray.pause_toggled.connect(ctrl.set_paused)
         tray.settings_requested.connect(ctrl.open_settings)
         tray.quit_requested.connect(ctrl.quit)
         ctrl.tray = tray
+        tray.show()
     try:
         from seekwise.gui.hotkey import GlobalHotkey
     except ImportError:

@@ -129,14 +129,14 @@ class SearchWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         menu = QMenu(self)
-        self.add_folder_action = menu.addAction("Add a folder…", self.add_folder_requested)
-        self.pause_action = menu.addAction("Pause indexing", self.pause_requested)
+        self.add_folder_action = menu.addAction("Add a folder…", self.add_folder_requested.emit)
+        self.pause_action = menu.addAction("Pause indexing", self.pause_requested.emit)
         self.problems_action = menu.addAction("Files not indexed…", self.show_problems)
         menu.addSeparator()
-        self.settings_action = menu.addAction("Settings…", self.settings_requested)
+        self.settings_action = menu.addAction("Settings…", self.settings_requested.emit)
         self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
         menu.addSeparator()
-        self.quit_action = menu.addAction("Quit Seekwise", self.quit_requested)
+        self.quit_action = menu.addAction("Quit Seekwise", self.quit_requested.emit)
         self.quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
         self.menu_button.setMenu(menu)
         for action in (self.settings_action, self.quit_action):
