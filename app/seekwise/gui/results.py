@@ -175,7 +175,10 @@ class ResultDelegate(QStyledItemDelegate):
             f"color: {c.mark_fg.name()}; }}")
         self._doc.setHtml(f'<span>{marked_html(row.snippet, row.marks)}</span>')
         self._doc.setTextWidth(width)
-        clip = QRectF(0, 0, width, self.SNIPPET_LINES * (fm.lineSpacing() + 2))
+        lines = self._doc.firstBlock().layout()
+        height = (lines.lineAt(self.SNIPPET_LINES).y() if lines is not None and lines.lineCount() > self.SNIPPET_LINES
+                  else self._doc.size().height())
+        clip = QRectF(0, 0, width, height)     # exactly two lines: no sliver of a third
         painter.translate(left, y)
         ctx = QAbstractTextDocumentLayout.PaintContext()
         ctx.clip = clip
