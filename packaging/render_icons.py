@@ -1,7 +1,9 @@
 """Render resources/icons/seekwise.svg to the PNG sizes of the hicolor theme (and 1024 for macOS).
 
 Uses Qt's own SVG renderer (PySide6 is in the build venv anyway), so no rsvg/ImageMagick is needed.
-Usage: python packaging/render_icons.py OUT_DIR  ->  OUT_DIR/hicolor/<n>x<n>/apps/seekwise.png
+Usage: python packaging/render_icons.py OUT_DIR  ->  OUT_DIR/hicolor/<n>x<n>/apps/seekwise.png,
+OUT_DIR/seekwise.ico (Windows exe and installer) and OUT_DIR/seekwise.icns (macOS), written by Qt's
+own image plugins, so PyInstaller needs no Pillow to convert them.
 """
 
 import os
@@ -24,6 +26,7 @@ def main(out: Path) -> int:
     if not renderer.isValid():
         print(f"render_icons: cannot read {SVG}", file=sys.stderr)
         return 1
+    images = {}
     for n in SIZES:
         image = QImage(n, n, QImage.Format.Format_ARGB32_Premultiplied)
         image.fill(Qt.GlobalColor.transparent)
@@ -31,10 +34,15 @@ def main(out: Path) -> int:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         renderer.render(painter)
         painter.end()
+        images[n] = image
         dest = out / "hicolor" / f"{n}x{n}" / "apps" / "seekwise.png"
         dest.parent.mkdir(parents=True, exist_ok=True)
         if not image.save(str(dest), "PNG"):
             print(f"render_icons: cannot write {dest}", file=sys.stderr)
+            return 1
+    for name, n, fmt in (("seekwise.ico", 256, "ICO"), ("seekwise.icns", 1024, "ICNS")):
+        if not images[n].save(str(out / name), fmt):
+            print(f"render_icons: cannot write {out / name}", file=sys.stderr)
             return 1
     scalable = out / "hicolor" / "scalable" / "apps" / "seekwise.svg"
     scalable.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,69 @@
+; Inno Setup 6 script: Seekwise for Windows from the PyInstaller bundle in dist\seekwise.
+; Build (from the repository root, after packaging/seekwise.spec and packaging/render_icons.py):
+;   ISCC.exe /DAppVersion=0.1.0 packaging\windows\seekwise.iss
+; -> dist\seekwise-<version>-windows-x64-setup.exe
+; Installs per user by default (no admin prompt; the user may choose all users), a Start menu
+; entry, an uninstaller, and an optional start at login: the same HKCU Run value ("Seekwise")
+; that the app's own setting writes (app/seekwise/gui/autostart.py), so either can undo the other.
+
+#ifndef AppVersion
+  #define AppVersion "0.0.0"
+#endif
+#define AppName "Seekwise"
+#define GuiExe "seekwise-gui.exe"
+#define RunKey "Software\Microsoft\Windows\CurrentVersion\Run"
+
+[Setup]
+; The AppId names this app to Windows' uninstall list for good: never change it.
+AppId={{56C19FA8-C827-4818-B764-50F83AC2E72A}
+AppName={#AppName}
+AppVersion={#AppVersion}
+AppVerName={#AppName} {#AppVersion}
+AppPublisher=Seekwise
+VersionInfoVersion={#AppVersion}
+DefaultDirName={autopf}\{#AppName}
+DisableProgramGroupPage=yes
+PrivilegesRequired=lowest
+PrivilegesRequiredOverridesAllowed=dialog
+ArchitecturesAllowed=x64compatible
+ArchitecturesInstallIn64BitMode=x64compatible
+MinVersion=10.0
+SourceDir=..\..
+OutputDir=dist
+OutputBaseFilename=seekwise-{#AppVersion}-windows-x64-setup
+SetupIconFile=build\icons\seekwise.ico
+UninstallDisplayIcon={app}\{#GuiExe}
+UninstallDisplayName={#AppName}
+Compression=lzma2/max
+SolidCompression=yes
+WizardStyle=modern
+; A running Seekwise (tray indexer) holds its files open: ask it to close, then restart it.
+CloseApplications=yes
+RestartApplications=yes
+
+[Tasks]
+Name: "startatlogin"; Description: "Start Seekwise in the tray when I sign in (keeps the search index up to date)"; GroupDescription: "Background indexing:"; Flags: unchecked
+Name: "desktopicon"; Description: "{cm:CreateDesktopIcon}"; GroupDescription: "{cm:AdditionalIcons}"; Flags: unchecked
+
+[Files]
+Source: "dist\seekwise\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
+
+[Icons]
+Name: "{autoprograms}\{#AppName}"; Filename: "{app}\{#GuiExe}"; Comment: "Find your own files by meaning"
+Name: "{autodesktop}\{#AppName}"; Filename: "{app}\{#GuiExe}"; Tasks: desktopicon
+
+[Registry]
+Root: HKCU; Subkey: "{#RunKey}"; ValueType: string; ValueName: "{#AppName}"; ValueData: """{app}\{#GuiExe}"" --background"; Flags: uninsdeletevalue; Tasks: startatlogin
+
+[Run]
+Filename: "{app}\{#GuiExe}"; Description: "{cm:LaunchProgram,{#AppName}}"; Flags: nowait postinstall skipifsilent
+
+[Code]
+{ Uninstalling removes the start-at-login value even when the app's setting, not this installer,
+  wrote it: it would otherwise point at a program that is gone. The library in the user's
+  AppData stays: it is the user's data. }
+procedure CurUninstallStepChanged(CurUninstallStep: TUninstallStep);
+begin
+  if CurUninstallStep = usPostUninstall then
+    RegDeleteValue(HKEY_CURRENT_USER, '{#RunKey}', '{#AppName}');
+end;
