@@ -99,8 +99,8 @@ class SeekwiseApp(QObject):
     def _warmed(self, _: object) -> None:
         self.warm = True
         # What start-up built (Qt wrappers, the tokenizer, the indexes' bookkeeping) lives as long as
-        # the app: out of the collector's sight, a full collection no longer pauses the window for it.
-        gc.collect()
+        # the app: out of the collector's sight, a full collection no longer pauses the window for it
+        # (no gc.collect() first: that would be the very pause we avoid).
         gc.freeze()
 
     def _open_failed(self, exc: BaseException) -> None:
