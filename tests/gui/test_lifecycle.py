@@ -130,7 +130,10 @@ def test_event_loop_never_stalls_while_indexing_and_searching(qtbot, themed, tmp
         gaps.sort()
         worst, p99 = gaps[-1], gaps[int(len(gaps) * 0.99)]
         print(f"event loop: {len(gaps)} ticks, longest gap {worst:.0f} ms, p99 {p99:.0f} ms")
-        assert worst < 50, f"the GUI stalled for {worst} ms"
+        # Target: the longest gap under 50 ms (34-39 ms measured with the 2 cores otherwise quiet). A tick
+        # gap also counts the OS not scheduling us at all, so on a loaded shared machine (load > 2.5 on
+        # 2 cores: 68-116 ms seen) only the typical gap is held to the target and the worst to a ceiling.
+        assert p99 < 25 and worst < (50 if os.getloadavg()[0] < 2.0 else 150), f"the GUI stalled for {worst} ms"
     finally:
         ctrl.shutdown()
 
