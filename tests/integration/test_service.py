@@ -207,3 +207,18 @@ def test_seekwise_watch_keeps_another_process_up_to_date(tmp_path, corpus):
     after = subprocess.run([sys.executable, "-m", "seekwise", "index"], env=env, capture_output=True, text=True,
                            timeout=120)
     assert after.returncode == 0, after.stderr  # the lock went with the watcher
+
+
+def test_wait_idle_never_answers_between_queue_and_work(lib, tmp_path):
+    """The queue empties as the worker takes the work; until that work is done the service is busy."""
+    folder = tmp_path / "notes"
+    make_notes(folder, 2)
+    lib.add_root(folder)
+    with IndexService(lib, watch=False) as service:
+        assert service.wait_idle(60)
+        for i in range(5):
+            note = folder / f"fresh-{i}.txt"
+            note.write_text(f"Fresh note {i}: the ophicleide{i} rehearsal moved to Thursday.")
+            service.changed([str(note)])
+            assert service.wait_idle(30)
+            assert found(lib, f"ophicleide{i}", mode="lexical") == [note.name]

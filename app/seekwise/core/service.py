@@ -190,6 +190,8 @@ class IndexService:
     def _run_jobs(self) -> bool:
         with self._cond:
             jobs, self._jobs = self._jobs, []
+            if jobs:  # busy from the moment the work leaves the queue: wait_idle must not see a gap
+                self._publish_locked(state="indexing", message="updating the library", force=True)
         for fn, future in jobs:
             if future.set_running_or_notify_cancel():
                 try:
@@ -321,6 +323,7 @@ class IndexService:
             else:
                 paths, urgent = list(self._backlog), False
             self._run_started = time.monotonic()
+            self._publish_locked(state="scanning", force=True)  # not idle, before the indexer says so
         indexer = self.library.make_indexer(self._encoder())
         indexer.batch_misses = FULL_SPEED_BATCH if self._full_speed else BACKGROUND_BATCH
         roots = self.library.roots()
