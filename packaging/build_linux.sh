@@ -10,6 +10,9 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+# Build from the project as pip installs it into the build venv, never from a source tree on the
+# path (app/ lacks seekwise.resources, which only the install maps in: no model would be bundled).
+unset PYTHONPATH PYTHONHOME
 PYTHON=${PYTHON:-python3}
 VENV=build/venv
 PYINSTALLER_VERSION=6.22.3
