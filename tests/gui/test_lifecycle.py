@@ -147,3 +147,41 @@ def test_screenshot_command_renders_a_png(indexed_dir, tmp_path):
     assert done.returncode == 0, done.stderr
     image = QImage(str(out))
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.width() >= 1000 and image.height() >= 600
+
+
+def _power_supply(folder: Path, mains_online: bool) -> Path:
+    """A sysfs-shaped power_supply folder: a laptop battery and its charger."""
+    for name, values in {"AC": {"type": "Mains", "online": "1" if mains_online else "0"},
+                         "BAT0": {"type": "Battery", "scope": "System",
+                                  "status": "Charging" if mains_online else "Discharging"}}.items():
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        for key, value in values.items():
+            (folder / name / key).write_text(value + "\n")
+    return folder
+
+
+def test_indexing_pauses_on_battery_and_resumes_on_mains(qtbot, themed, indexed_dir, tmp_path):
+    lib = tmp_path / "lib"
+    shutil.copytree(indexed_dir / "lib", lib)
+    ctrl = open_app(qtbot, lib, index=True)
+    try:
+        wait_state(qtbot, ctrl, "idle")
+        ctrl.power_supply = _power_supply(tmp_path / "power", mains_online=False)
+        ctrl.prefs.pause_on_battery = False
+        ctrl.check_power()                      # the setting is off: on battery changes nothing
+        qtbot.wait(300)
+        assert not ctrl.service.paused
+        ctrl.prefs.pause_on_battery = True
+        ctrl.check_power()
+        wait_state(qtbot, ctrl, "paused")
+        _power_supply(ctrl.power_supply, mains_online=True)
+        ctrl.check_power()
+        wait_state(qtbot, ctrl, "idle", "scanning", "indexing")
+        assert not ctrl.service.paused
+        ctrl.toggle_pause()                     # the user's own pause is not undone by mains
+        wait_state(qtbot, ctrl, "paused")
+        ctrl.check_power()
+        qtbot.wait(300)
+        assert ctrl.service.paused
+    finally:
+        ctrl.shutdown()

@@ -19,6 +19,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from seekwise import __version__
+from seekwise.core import power
 from seekwise.core import settings as user_settings
 from seekwise.core.library import Library, LibraryStatus
 from seekwise.core.paths import LibraryPaths, default_config_dir
@@ -31,6 +32,7 @@ from seekwise.gui.workers import Runner
 log = logging.getLogger(__name__)
 
 STATUS_EVERY_MS = 1500
+POWER_EVERY_MS = 30_000     # how often to look at mains vs battery (a sysfs read)
 
 
 class SeekwiseApp(QObject):
@@ -75,6 +77,10 @@ class SeekwiseApp(QObject):
         self.status_changed.connect(w.set_library_status)
         self.status_timer = QTimer(self, interval=STATUS_EVERY_MS)
         self.status_timer.timeout.connect(self.refresh_status)
+        self.power_supply = power.POWER_SUPPLY      # where Linux tells mains from battery
+        self._paused_for_battery = False
+        self.power_timer = QTimer(self, interval=POWER_EVERY_MS)
+        self.power_timer.timeout.connect(self.check_power)
 
     # -- start-up ------------------------------------------------------------------------------
 
@@ -93,7 +99,9 @@ class SeekwiseApp(QObject):
         if lib.roots() and self.index_enabled:
             self.start_service()
         self.status_timer.start()
+        self.power_timer.start()
         self.refresh_status()
+        self.check_power()
         self.library_opened.emit(lib)
 
     def _warmed(self, _: object) -> None:
@@ -115,6 +123,7 @@ class SeekwiseApp(QObject):
         self.service = IndexService(self.library, budget=budget)
         self._unsubscribe = self.service.subscribe(self.state_changed.emit)   # queued to this thread
         self.service.start()
+        self.check_power()
 
     @Slot(list)
     def start_indexing(self, folders: list[str]) -> None:
@@ -168,6 +177,7 @@ class SeekwiseApp(QObject):
     def toggle_pause(self) -> None:
         if self.service is None:
             return
+        self._paused_for_battery = False   # the user's say from now on
         if self.service.paused:
             self.service.resume()
         else:
@@ -177,6 +187,32 @@ class SeekwiseApp(QObject):
     def set_paused(self, paused: bool) -> None:
         if self.service is not None and self.service.paused != paused:
             self.toggle_pause()
+
+    # -- pause on battery ----------------------------------------------------------------------
+
+    @Slot()
+    def check_power(self) -> None:
+        """With the setting on, indexing pauses while on battery and resumes on mains; a pause the
+        user asked for is theirs: mains does not undo it."""
+        if self.service is None or self._closing:
+            return
+        if not self.prefs.pause_on_battery:
+            self.power_changed(False)
+            return
+        where = self.power_supply
+        self.runner.run(lambda: power.on_battery(where), self.power_changed)
+
+    def power_changed(self, on_battery: bool | None) -> None:
+        service = self.service
+        if service is None or on_battery is None:
+            return
+        if on_battery and self.prefs.pause_on_battery and not service.paused:
+            self._paused_for_battery = True
+            service.pause()
+        elif not on_battery and self._paused_for_battery:
+            self._paused_for_battery = False
+            if service.paused:
+                service.resume()
 
     @Slot()
     def open_settings(self) -> None:
@@ -202,6 +238,7 @@ class SeekwiseApp(QObject):
 
     def _settings_saved(self, prefs: user_settings.Settings) -> None:
         self.prefs = prefs
+        self.check_power()
         if self.hotkey is not None and prefs.hotkey and prefs.hotkey != getattr(self.hotkey, "sequence", ""):
             self.hotkey.start(prefs.hotkey)
 
@@ -219,6 +256,7 @@ class SeekwiseApp(QObject):
         """Synchronous stop (tests, the end of main)."""
         self._closing = True
         self.status_timer.stop()
+        self.power_timer.stop()
         self._stop_extras()
         self._stop_core()
         self.window.detach()
