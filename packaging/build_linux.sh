@@ -70,6 +70,10 @@ ln -s /opt/seekwise/seekwise "$PKG/usr/bin/seekwise"
 ln -s /opt/seekwise/seekwise-gui "$PKG/usr/bin/seekwise-gui"
 stage_share "$PKG/usr/share"
 install -Dm644 packaging/linux/copyright "$PKG/usr/share/doc/seekwise/copyright"
+for page in seekwise seekwise-gui; do
+    mkdir -p "$PKG/usr/share/man/man1"
+    gzip -9n < "packaging/linux/$page.1" > "$PKG/usr/share/man/man1/$page.1.gz"
+done
 printf 'seekwise (%s) unstable; urgency=medium\n\n  * Release %s.\n\n -- %s  %s\n' \
     "$VERSION" "$VERSION" "$MAINTAINER" "$(date -uR)" | gzip -9n > "$PKG/usr/share/doc/seekwise/changelog.gz"
 DEPENDS=$("$VENV/bin/python" packaging/linux/depends.py dist/seekwise)

@@ -1,0 +1,53 @@
+"""The packaging pieces that run without building: which executable is the GUI, the .deb's
+Depends for the Qt plugins we ship, and the desktop entry / AppStream / icon names agreeing."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+PACKAGING = ROOT / "packaging"
+
+
+def load(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_launcher_picks_the_gui_by_the_executable_name():
+    wants_gui = load(PACKAGING / "launcher.py")._wants_gui
+    assert wants_gui("/opt/seekwise/seekwise-gui")
+    assert wants_gui("/Applications/Seekwise.app/Contents/MacOS/seekwise-gui")
+    assert not wants_gui("/opt/seekwise/seekwise")
+    assert not wants_gui("/usr/bin/python3")  # not frozen: the CLI, as `python -m seekwise` is
+
+
+@pytest.mark.skipif(sys.platform != "linux" or not shutil.which("readelf"), reason="ELF and readelf only")
+def test_every_system_library_the_shipped_qt_plugins_need_has_a_package():
+    depends = load(PACKAGING / "linux" / "depends.py")
+    plugins = Path(__import__("PySide6").__file__).parent / "Qt" / "plugins"
+    shipped = [plugins / "platforms" / "libqxcb.so", plugins / "platforms" / "libqwayland.so",
+               plugins / "xcbglintegrations" / "libqxcb-egl-integration.so",
+               plugins / "platforminputcontexts" / "libibusplatforminputcontextplugin.so"]
+    needed = {so for lib in shipped if lib.exists() for so in depends.needed(lib)}
+    assert needed, "no Qt plugins found to read"
+    unknown = {so for so in needed if not so.startswith("libQt6") and so not in depends.PACKAGES}
+    assert not unknown, f"add to packaging/linux/depends.py PACKAGES: {sorted(unknown)}"
+
+
+def test_desktop_entry_metainfo_and_icons_name_the_same_things():
+    desktop = ROOT / "resources" / "linux" / "seekwise.desktop"
+    entry = dict(line.split("=", 1) for line in desktop.read_text().splitlines() if "=" in line)
+    meta = ET.parse(PACKAGING / "linux" / "app.seekwise.Seekwise.metainfo.xml").getroot()
+    assert meta.findtext("launchable") == desktop.name
+    assert meta.findtext("icon") == entry["Icon"] == "seekwise"
+    assert (ROOT / "resources" / "icons" / f"{entry['Icon']}.svg").is_file()
+    assert entry["Exec"].split()[0] in {b.text for b in meta.iter("binary")}
