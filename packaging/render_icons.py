@@ -41,9 +41,9 @@ def main(out: Path) -> int:
             print(f"render_icons: cannot write {dest}", file=sys.stderr)
             return 1
     for name, n, fmt in (("seekwise.ico", 256, "ICO"), ("seekwise.icns", 1024, "ICNS")):
-        if not images[n].save(str(out / name), fmt):
-            print(f"render_icons: cannot write {out / name}", file=sys.stderr)
-            return 1
+        if not images[n].save(str(out / name), fmt):  # a Qt without that image plugin: the default icon
+            print(f"render_icons: warning: cannot write {out / name}; the executable keeps the default icon",
+                  file=sys.stderr)
     scalable = out / "hicolor" / "scalable" / "apps" / "seekwise.svg"
     scalable.parent.mkdir(parents=True, exist_ok=True)
     scalable.write_bytes(SVG.read_bytes())
