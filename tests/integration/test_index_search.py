@@ -57,6 +57,12 @@ def test_status_reports_what_is_there(library, corpus):
     assert st.roots == [str(corpus)] and st.files == 6 and st.by_status == {"ok": 6}
     assert st.chunks >= 6 and st.store_bytes > 0 and st.ann_bytes > 0
     assert st.model_id == "all-minilm-l6-v2-int8"
+    (corpus / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    library.index()  # a commit: the counts kept between polls are counted again
+    assert library.status().by_status == {"ok": 6, "skipped": 1}
+    (corpus / "photo.txt").unlink()
+    library.index()
+    assert library.status().by_status == {"ok": 6}
 
 
 def test_search_from_a_second_readonly_library_sees_committed_work(tmp_path, corpus):

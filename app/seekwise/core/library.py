@@ -87,6 +87,7 @@ class Library:
         self.derived = DerivedIndexes(self.store, self.paths, self.model_version, self.manifest.dims,
                                       ef=ef, threads=threads, readonly=readonly)
         self._exact: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._by_status: tuple[int, dict[str, int]] | None = None
         self._writer = WriterLock(self.paths.writer_lock)
         self._writer_depth = 0
         self._writer_mutex = threading.RLock()
@@ -339,11 +340,22 @@ class Library:
 
     # -- status --------------------------------------------------------------------------------
 
-    def status(self, problems: int = 20) -> LibraryStatus:
-        counts = self.store.counts()
+    def _status_counts(self) -> dict[str, int]:
+        """Files per status. It walks every file record, so it is kept until the next commit: a front
+        end polling status while nothing changes costs nothing."""
+        generation = self.store.generation()
+        cached = self._by_status
+        if cached is not None and cached[0] == generation:
+            return dict(cached[1])
         by_status: dict[str, int] = {}
         for rec in self.store.iter_files():
             by_status[rec.status] = by_status.get(rec.status, 0) + 1
+        self._by_status = (generation, by_status)
+        return dict(by_status)
+
+    def status(self, problems: int = 20) -> LibraryStatus:
+        counts = self.store.counts()
+        by_status = self._status_counts()
         ann_dir = self.paths.ann_dir(self.model_version)
         ann = self.derived.ann.peek()
         return LibraryStatus(
