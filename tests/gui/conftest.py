@@ -9,6 +9,15 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")          # before anything imports Qt
 os.environ["SEEKWISE_CONFIG_DIR"] = tempfile.mkdtemp(prefix="seekwise-gui-config-")
+# A throwaway home: the welcome view's suggestions (Documents, Desktop, Downloads) are never the real ones.
+_HOME = tempfile.mkdtemp(prefix="seekwise-gui-home-")
+os.environ["HOME"] = _HOME
+for _var, _sub in (("XDG_CONFIG_HOME", ".config"), ("XDG_DATA_HOME", ".local/share"), ("XDG_CACHE_HOME", ".cache"),
+                   ("XDG_STATE_HOME", ".local/state")):
+    os.environ[_var] = os.path.join(_HOME, _sub)
+    os.makedirs(os.environ[_var], exist_ok=True)
+os.makedirs(os.path.join(_HOME, "Documents"))
+Path(_HOME, "Documents", "note.txt").write_text("a file for the welcome view to count\n")
 
 import pytest  # noqa: E402
 

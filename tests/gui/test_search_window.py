@@ -141,3 +141,11 @@ def test_window_remembers_its_size(qtbot, app):
     again.restore_geometry(app.window_settings)
     # the offscreen screen is 800x600 and restoring keeps a window on screen: the height and place tell
     assert again.height() == 540 and app.window_settings.value("window/geometry") is not None
+
+
+def test_a_configured_library_never_counts_the_suggested_folders(qtbot, app):
+    welcome = app.window.welcome
+    assert welcome.chosen()                 # the test home's Documents is suggested...
+    qtbot.wait(300)
+    assert welcome.last_estimate is None    # ...but never walked: the welcome page was not shown
+    assert "Counting" not in welcome.estimate_label.text()

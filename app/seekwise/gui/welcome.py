@@ -53,6 +53,7 @@ class WelcomeView(QWidget):
         super().__init__(parent)
         self.runner = runner
         self._cancel = threading.Event()
+        self.counting = False                # True while the page shows: counts run only then
         self.last_estimate: Estimate | None = None
         icon = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         icon.setPixmap(app_icon().pixmap(72, 72))
@@ -94,6 +95,15 @@ class WelcomeView(QWidget):
             self.add_folder(folder, checked=True)
         self.recount()
 
+    def activate(self) -> None:
+        """The page is on screen: count (a walk of whole folders, so never for a configured library)."""
+        self.counting = True
+        self.recount()
+
+    def deactivate(self) -> None:
+        self.counting = False
+        self._cancel.set()
+
     def add_folder(self, folder: str, checked: bool = True) -> None:
         for i in range(self.folders.count()):
             if self.folders.item(i).data(Qt.ItemDataRole.UserRole) == folder:
@@ -121,6 +131,9 @@ class WelcomeView(QWidget):
         if not folders:
             self.estimate_label.setText("Choose at least one folder")
             return
+        if not self.counting:
+            self.estimate_label.setText("")
+            return
         cancel = self._cancel = threading.Event()
         self.estimate_label.setText("Counting files…")
         self.runner.run(lambda: estimate(folders, cancel), lambda est: self._counted(est, cancel))
@@ -141,5 +154,5 @@ class WelcomeView(QWidget):
 
     def _start(self) -> None:
         if self.chosen():
-            self._cancel.set()
+            self.deactivate()
             self.start_requested.emit(self.chosen())

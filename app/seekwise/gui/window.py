@@ -155,15 +155,18 @@ class SearchWindow(QMainWindow):
             self.show_search_page()
         else:
             self.stack.setCurrentWidget(self.welcome)
+            self.welcome.activate()
 
     def detach(self) -> None:
         """The app is closing: no more searches or previews (their threads are waited for)."""
         self.library = None
+        self.welcome.deactivate()
         self.searcher.close()
 
     def show_search_page(self) -> None:
         if self.library is not None:
             self.filters.set_roots(self.library.roots())
+        self.welcome.deactivate()
         self.stack.setCurrentWidget(self.search_page)
         self.focus_search()
 
