@@ -128,19 +128,18 @@ class SeekwiseApp(QObject):
     @Slot(list)
     def start_indexing(self, folders: list[str]) -> None:
         """The welcome view's Start: remember the folders (off-thread: a store write), then index."""
-        lib = self.library
+        lib, service = self.library, self.service
         if lib is None:
             return
 
         def added(_: object) -> None:
             self.window.show_search_page()
-            if self.index_enabled:
-                if self.service is None:
-                    self.start_service()
-                else:
-                    self.service.rescan()
+            if self.index_enabled and self.service is None:
+                self.start_service()
             self.refresh_status()
-        self.runner.run(lambda: [lib.add_root(f) for f in folders], added)
+        # a running service adds the root itself: it scans it and restarts the watcher to include it
+        add = service.add_root if service is not None else lib.add_root
+        self.runner.run(lambda: [add(f) for f in folders], added)
 
     @Slot()
     def add_folder(self) -> None:
@@ -232,9 +231,20 @@ class SeekwiseApp(QObject):
         dialog = SettingsDialog(LibraryBackend(self.library, self.service), self.prefs, hotkey=self.hotkey,
                                 parent=self.window)
         dialog.settings_saved.connect(self._settings_saved)
-        dialog.folders_changed.connect(lambda roots: (self.window.filters.set_roots(roots), self.refresh_status()))
+        dialog.folders_changed.connect(self._folders_changed)
         self.settings_dialog = dialog
         dialog.show()
+
+    def _folders_changed(self, roots: list[str]) -> None:
+        """A folder added in Settings on first run: start indexing and leave the welcome page."""
+        self.window.filters.set_roots(roots)
+        if roots and self.service is None and self.library is not None and self.index_enabled:
+            self.start_service()
+            if self.settings_dialog is not None:
+                self.settings_dialog.backend.service = self.service   # later edits go through it
+        if roots and self.window.stack.currentWidget() is self.window.welcome:
+            self.window.show_search_page()
+        self.refresh_status()
 
     def _settings_saved(self, prefs: user_settings.Settings) -> None:
         self.prefs = prefs
