@@ -4,7 +4,10 @@ rests while hidden, quit lets go of the instance at once, problems reach the use
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
+from seekwise.gui import app as gui_app
+from seekwise.gui.hotkey import FALLBACK_COMMAND
 from tests.gui.conftest import DATA, open_app
 
 
@@ -45,5 +48,37 @@ def test_a_folder_added_from_the_menu_is_watched(qtbot, themed, tmp_path):
         qtbot.waitUntil(lambda: ok_files(ctrl) == 7, timeout=60000)
         (second / "later.txt").write_text("Written after the folder was added: the watcher must see it.\n")
         qtbot.waitUntil(lambda: ok_files(ctrl) == 8, timeout=30000)
+    finally:
+        ctrl.shutdown()
+
+
+def test_settings_explain_a_hotkey_that_cannot_be_grabbed(qtbot, app, monkeypatch):
+    monkeypatch.setenv("XDG_SESSION_TYPE", "wayland")      # no application may grab a key here
+    monkeypatch.delenv("DISPLAY", raising=False)
+    app.prefs.hotkey = "Ctrl+Alt+Space"
+    gui_app._plug_in_extras(app)
+    try:
+        assert app.hotkey is not None and not app.hotkey.active
+        app.open_settings()
+        note = app.settings_dialog.hotkey_note.text()
+        assert "Wayland" in note and FALLBACK_COMMAND in note
+        app._settings_saved(replace(app.prefs, hotkey="Ctrl+Alt+K"))      # a new shortcut is tried
+        assert app.hotkey.sequence == "Ctrl+Alt+K" and "Wayland" in app.hotkey.problem
+        app.settings_dialog.reject()
+    finally:
+        app._stop_extras()
+
+
+def test_quit_lets_go_of_the_instance_at_once(qtbot, themed, indexed_dir, tmp_path):
+    shutil.copytree(indexed_dir / "lib", tmp_path / "lib")
+    ctrl = open_app(qtbot, tmp_path / "lib", index=True)
+    try:
+        ctrl.instance = gui_app._claim_instance(str(tmp_path / "lib"), "show")
+        assert ctrl.instance.listening
+        ctrl.quit()                                   # the indexer may take a while to stop...
+        assert not ctrl.instance.listening            # ...a relaunch meanwhile is not swallowed
+        again = gui_app._claim_instance(str(tmp_path / "lib"), "show")
+        assert again and again.listening
+        again.release()
     finally:
         ctrl.shutdown()

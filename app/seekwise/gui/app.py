@@ -170,7 +170,7 @@ class SeekwiseApp(QObject):
 
     @property
     def can_hide(self) -> bool:
-        return self.tray is not None or (self.hotkey is not None and not getattr(self.hotkey, "problem", ""))
+        return self.tray is not None or bool(getattr(self.hotkey, "active", False))
 
     @Slot()
     def toggle_pause(self) -> None:
@@ -249,14 +249,22 @@ class SeekwiseApp(QObject):
     def _settings_saved(self, prefs: user_settings.Settings) -> None:
         self.prefs = prefs
         self.check_power()
-        if self.hotkey is not None and prefs.hotkey and prefs.hotkey != getattr(self.hotkey, "sequence", ""):
-            self.hotkey.start(prefs.hotkey)
+        hotkey = self.hotkey
+        if hotkey is None:
+            return
+        if not prefs.hotkey:
+            hotkey.stop()                   # cleared: let the old key go
+        elif prefs.hotkey != hotkey.sequence or not hotkey.active:
+            if not hotkey.start(prefs.hotkey):
+                log.info("global hotkey unavailable: %s", hotkey.problem)
 
     @Slot()
     def quit(self) -> None:
         """Save the window, let the indexer commit what it has (off the GUI thread), then leave."""
         if self._closing:
             return
+        self._stop_extras()                 # a relaunch while the indexer stops starts afresh
+        self.window.welcome.deactivate()
         self.window.save_geometry(self.window_settings)
         self.window.hide()
         self.runner.run(self._stop_core, lambda _: QApplication.quit(), lambda _: QApplication.quit())
@@ -276,6 +284,8 @@ class SeekwiseApp(QObject):
             self.library = None
 
     def _stop_extras(self) -> None:
+        if self.instance is not None:
+            self.instance.release()
         if self.hotkey is not None:
             self.hotkey.stop()
         if self.tray is not None:
@@ -423,12 +433,13 @@ def _plug_in_extras(ctrl: SeekwiseApp) -> None:
         from seekwise.gui.hotkey import GlobalHotkey
     except ImportError:
         GlobalHotkey = None  # noqa: N806
-    if GlobalHotkey is not None and ctrl.prefs.hotkey:
+    if GlobalHotkey is not None:
+        # kept even when it cannot grab: Settings says why (and offers `seekwise-gui --show`), and a
+        # shortcut changed later is tried again
         hotkey = GlobalHotkey(ctrl)
         hotkey.activated.connect(ctrl.show_search)
-        if hotkey.start(ctrl.prefs.hotkey):
-            ctrl.hotkey = hotkey
-        else:
+        ctrl.hotkey = hotkey
+        if ctrl.prefs.hotkey and not hotkey.start(ctrl.prefs.hotkey):
             log.info("global hotkey unavailable: %s", hotkey.problem)
     ctrl.window.keep_running_on_close = ctrl.tray is not None
 
