@@ -82,3 +82,17 @@ def test_quit_lets_go_of_the_instance_at_once(qtbot, themed, indexed_dir, tmp_pa
         again.release()
     finally:
         ctrl.shutdown()
+
+
+def test_status_is_not_polled_while_hidden_and_idle(qtbot, app):
+    app.status_timer.setInterval(40)
+    polls = []
+    app.status_changed.connect(polls.append)
+    qtbot.waitUntil(lambda: len(polls) >= 2, timeout=5000)     # shown: the counts stay current
+    app.window.hide()                                          # in the tray, no indexer running
+    qtbot.wait(200)
+    polls.clear()
+    qtbot.wait(500)
+    assert polls == []
+    with qtbot.waitSignal(app.status_changed, timeout=5000):
+        app.show_search()                                      # shown again: fresh counts at once

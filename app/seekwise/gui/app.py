@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 STATUS_EVERY_MS = 1500
 POWER_EVERY_MS = 30_000     # how often to look at mains vs battery (a sysfs read)
+_RESTING = ("idle", "paused", "stopped", "error", "waiting")   # service states where the counts stand still
 
 
 class SeekwiseApp(QObject):
@@ -59,7 +60,9 @@ class SeekwiseApp(QObject):
         self.settings_dialog = None
         self._unsubscribe: Callable[[], None] | None = None
         self._status_busy = False
+        self._status_again = False
         self._last_chunks = -1
+        self._state: ServiceState | None = None
         self._closing = False
         self.warm = False
         self.window_settings = window_settings or QSettings(str(default_config_dir() / "window.ini"),
@@ -76,7 +79,7 @@ class SeekwiseApp(QObject):
         self.state_changed.connect(self._on_state)
         self.status_changed.connect(w.set_library_status)
         self.status_timer = QTimer(self, interval=STATUS_EVERY_MS)
-        self.status_timer.timeout.connect(self.refresh_status)
+        self.status_timer.timeout.connect(self._poll)
         self.power_supply = power.POWER_SUPPLY      # where Linux tells mains from battery
         self._paused_for_battery = False
         self.power_timer = QTimer(self, interval=POWER_EVERY_MS)
@@ -158,6 +161,7 @@ class SeekwiseApp(QObject):
         w.raise_()
         w.activateWindow()
         w.focus_search()
+        self.refresh_status()
 
     @Slot()
     def hide_search(self) -> None:
@@ -303,13 +307,27 @@ class SeekwiseApp(QObject):
 
     @Slot(object)
     def _on_state(self, state: ServiceState) -> None:
+        settled = state.state in ("idle", "paused") and (self._state is None or self._state.state != state.state)
+        self._state = state
+        if settled:
+            self.refresh_status()           # the final counts, once; the poll rests from here
         self.window.set_service_state(state)
         if self.tray is not None and hasattr(self.tray, "set_state"):
             self.tray.set_state(state)
 
+    def _poll(self) -> None:
+        """Counts change only while the indexer works, and are seen only in the window: hidden in the
+        tray and idle, the library is left alone."""
+        working = self.service is not None and (self._state is None or self._state.state not in _RESTING)
+        if working or self.window.isVisible():
+            self.refresh_status()
+
     def refresh_status(self) -> None:
-        """Library.status() walks every file record: off the GUI thread, one at a time."""
-        if self.library is None or self._status_busy or self._closing:
+        """Library.status() off the GUI thread, one at a time (one asked for meanwhile runs after)."""
+        if self._status_busy:
+            self._status_again = True
+            return
+        if self.library is None or self._closing:
             return
         self._status_busy = True
         lib = self.library
@@ -321,10 +339,17 @@ class SeekwiseApp(QObject):
         if self._last_chunks >= 0 and status.chunks != self._last_chunks:
             self.window.searcher.library_changed()      # new files landed: refresh what is on screen
         self._last_chunks = status.chunks
+        self._status_next()
 
     def _status_failed(self, exc: BaseException) -> None:
         self._status_busy = False
         log.warning("status failed: %s", exc)
+        self._status_next()
+
+    def _status_next(self) -> None:
+        if self._status_again:
+            self._status_again = False
+            self.refresh_status()
 
 
 def _warm_up(lib: Library) -> None:
