@@ -149,3 +149,18 @@ def test_a_configured_library_never_counts_the_suggested_folders(qtbot, app):
     qtbot.wait(300)
     assert welcome.last_estimate is None    # ...but never walked: the welcome page was not shown
     assert "Counting" not in welcome.estimate_label.text()
+
+
+def test_a_rerun_with_the_same_results_keeps_selection_and_preview(qtbot, app):
+    w = app.window
+    search(qtbot, w, DEPOSIT_QUERY)
+    w.results.setCurrentIndex(w.model.index(1))
+    qtbot.waitUntil(lambda: w.preview.doc is not None and w.preview.doc.path == w.model.rows[1].path, timeout=10000)
+    qtbot.wait(200)                                  # the refined marks, if any, have landed
+    doc, resets = w.preview.doc, []
+    w.model.modelReset.connect(lambda: resets.append(1))
+    with qtbot.waitSignal(w.results_shown, timeout=20000):
+        w.searcher.library_changed()                 # what each status poll does while indexing
+    qtbot.wait(300)
+    assert resets == [] and w.results.currentIndex().row() == 1
+    assert w.preview.doc is doc                      # not loaded, rendered or scrolled again

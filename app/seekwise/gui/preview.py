@@ -179,8 +179,12 @@ class PreviewPane(QWidget):
                 cursor.setPosition(s)
                 cursor.setPosition(e, QTextCursor.MoveMode.KeepAnchor)
                 cursor.mergeCharFormat(mark)
-        focus = doc.marks[0][0] if doc.marks else start
-        self._scroll_to(focus)
+        self.scroll_to_focus()
+
+    def scroll_to_focus(self) -> None:
+        """To the first mark, else the passage (again once the view is laid out)."""
+        if self.doc is not None:
+            self._scroll_to(self.doc.marks[0][0] if self.doc.marks else self.doc.passage_span[0])
 
     def _scroll_to(self, pos: int) -> None:
         cursor = QTextCursor(self.text.document())

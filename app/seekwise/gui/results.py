@@ -65,6 +65,12 @@ class ResultsModel(QAbstractListModel):
         self.rows = list(rows)
         self.endResetModel()
 
+    def update_rows(self, rows: list[ResultRow]) -> None:
+        """The same rows with fresher fields: repainted in place, selection and scroll kept."""
+        self.rows = list(rows)
+        if rows:
+            self.dataChanged.emit(self.index(0), self.index(len(rows) - 1))
+
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self.rows)
 

@@ -22,6 +22,11 @@ from seekwise.gui.workers import Runner
 _RETURN = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 
+def _shown_as(rows: list[ResultRow]) -> list[tuple[str, int, int]]:
+    """What identifies the rows on screen: each file and its best passage."""
+    return [(r.path, r.passage.start, r.passage.end) for r in rows]
+
+
 class SearchWindow(QMainWindow):
     hide_requested = Signal()
     quit_requested = Signal()
@@ -188,8 +193,16 @@ class SearchWindow(QMainWindow):
     def _show_answer(self, answer: SearchAnswer) -> None:
         self.answer = answer
         current = self.current_row()
-        self.model.set_rows(answer.rows)
         self.status.set_search_time(answer.seconds * 1000 if answer.rows or answer.request.query else None)
+        if answer.rows and _shown_as(answer.rows) == _shown_as(self.model.rows):
+            # the same rows again (a re-run while indexing, or marks refined): selection and scroll stay
+            self.model.update_rows(answer.rows)
+            row = self.results.currentIndex().row()
+            if current is not None and 0 <= row < len(answer.rows) and answer.rows[row] != current:
+                self._load_preview(row)
+            self.results_shown.emit(answer)
+            return
+        self.model.set_rows(answer.rows)
         if answer.rows:
             self.results_stack.setCurrentWidget(self.results)
             keep = next((i for i, r in enumerate(answer.rows) if current and r.path == current.path), 0)
@@ -226,8 +239,9 @@ class SearchWindow(QMainWindow):
     def _show_preview(self, seq: int, doc: PreviewDoc) -> None:
         if seq != self._preview_seq:
             return                       # the selection moved on while it loaded
-        self.preview.show_doc(doc)
-        QTimer.singleShot(0, lambda: self.preview.doc is doc and self.preview._render(doc))
+        if self.preview.doc != doc:      # an identical document keeps its rendering and scroll
+            self.preview.show_doc(doc)
+            QTimer.singleShot(0, lambda: self.preview.doc is doc and self.preview.scroll_to_focus())  # laid out by then
         self.preview_shown.emit(doc)
 
     # -- acting on a result --------------------------------------------------------------------
