@@ -164,3 +164,20 @@ def test_a_rerun_with_the_same_results_keeps_selection_and_preview(qtbot, app):
     qtbot.wait(300)
     assert resets == [] and w.results.currentIndex().row() == 1
     assert w.preview.doc is doc                      # not loaded, rendered or scrolled again
+
+
+def test_escape_hides_from_the_filters_and_the_preview_too(qtbot, app):
+    w = app.window
+    search(qtbot, w, DEPOSIT_QUERY)
+    qtbot.waitUntil(lambda: w.preview.open_button.isVisible(), timeout=10000)
+    for widget in (w.filters.focus_widgets()[0], w.filters.focus_widgets()[-1], w.preview.open_button,
+                   w.preview.text):
+        widget.setFocus()
+        with qtbot.waitSignal(w.hide_requested, timeout=1000):
+            qtbot.keyClick(widget, Qt.Key.Key_Escape)
+    combo = w.filters.focus_widgets()[0]
+    combo.showPopup()                                # Esc closes an open list, not the window
+    qtbot.waitUntil(lambda: combo.view().isVisible(), timeout=2000)
+    with qtbot.assertNotEmitted(w.hide_requested, wait=200):
+        qtbot.keyClick(combo.view(), Qt.Key.Key_Escape)
+    assert not combo.view().isVisible()

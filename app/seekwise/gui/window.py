@@ -338,6 +338,14 @@ class SearchWindow(QMainWindow):
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/splitter", self.splitter.saveState())
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        """Esc from anywhere in the window (filters, preview, buttons) hides it; a popup (an open
+        combo box) takes its Esc first, as the key reaches us only when no child used it."""
+        if event.key() == Qt.Key.Key_Escape and not event.modifiers():
+            self.hide_requested.emit()
+            return
+        super().keyPressEvent(event)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.keep_running_on_close:
             event.ignore()
