@@ -6,8 +6,13 @@ files only because Windows needs a console program for the CLI and a windowed on
 """
 
 import multiprocessing
+import multiprocessing.util
 import os
 import sys
+
+# Windows: held while any Seekwise program runs; the installer's AppMutex (packaging/windows/
+# seekwise.iss) asks the user to close Seekwise before it replaces or removes locked files.
+WINDOWS_MUTEXES = ("SeekwiseRunning", "Global\\SeekwiseRunning")
 
 
 def _wants_gui(executable: str) -> bool:
@@ -16,9 +21,60 @@ def _wants_gui(executable: str) -> bool:
     return name.startswith("seekwise-gui") or name == "seekwise gui"
 
 
+def _restore_library_path(environ) -> str | None:
+    """Undo the bootloader's LD_LIBRARY_PATH (the bundle's _internal first) in this process's
+    environment, which every program Seekwise starts inherits: xdg-open, a PDF viewer, whatever
+    QDesktopServices runs must load the system's Qt, SQLite and Python, not ours. Returns the
+    bundle's value, for the bundle's own child processes (see _spawn_with_library_path)."""
+    bundled = environ.get("LD_LIBRARY_PATH")
+    original = environ.pop("LD_LIBRARY_PATH_ORIG", None)
+    if original is None:
+        environ.pop("LD_LIBRARY_PATH", None)
+    else:
+        environ["LD_LIBRARY_PATH"] = original
+    return bundled
+
+
+def _spawn_with_library_path(library_path: str, spawnv_passfds):
+    """multiprocessing's spawn (the extraction worker, the resource tracker) re-runs this bundle.
+    Its bootloader, seeing it is a child of the bundle, trusts the inherited environment and does
+    not set LD_LIBRARY_PATH again, so the child gets the bundle's value back here, through
+    /bin/sh, for that one exec: the parent's environment is not touched (no race with threads
+    starting other programs), and the passed file descriptors stay open across sh's exec."""
+    def spawn(path, args, passfds):
+        script = 'LD_LIBRARY_PATH="$0"; export LD_LIBRARY_PATH; exec "$@"'
+        sh = b"/bin/sh" if isinstance(path, bytes) else "/bin/sh"  # the path is bytes on POSIX since 3.11
+        return spawnv_passfds(sh, [sh, "-c", script, library_path, path, *args[1:]], passfds)
+    return spawn
+
+
+def _utf8_stdio(*streams) -> None:
+    """Windows: text written to a pipe or file (`seekwise search --json > hits.jsonl`) would use the
+    ANSI code page (cp1252), which cannot encode most file names; write UTF-8 as on Linux and macOS."""
+    for stream in streams:
+        if stream is not None and hasattr(stream, "reconfigure") and stream.encoding.lower() not in ("utf-8", "utf8"):
+            stream.reconfigure(encoding="utf-8")
+
+
+def _hold_windows_mutex() -> None:
+    import ctypes
+
+    for name in WINDOWS_MUTEXES:
+        # The handle stays open until the process ends, which is the point: never closed here.
+        ctypes.windll.kernel32.CreateMutexW(None, False, name)
+
+
 def main() -> int:
     # The extraction worker (core/extract/isolate.py, "spawn") re-runs this binary: serve it and exit here.
     multiprocessing.freeze_support()
+    if getattr(sys, "frozen", False) and sys.platform.startswith("linux"):
+        bundled = _restore_library_path(os.environ)
+        if bundled:
+            multiprocessing.util.spawnv_passfds = _spawn_with_library_path(
+                bundled, multiprocessing.util.spawnv_passfds)
+    if sys.platform == "win32":
+        _utf8_stdio(sys.stdout, sys.stderr)
+        _hold_windows_mutex()
     if _wants_gui(sys.executable):
         from seekwise.gui.app import main as gui_main
         return gui_main()

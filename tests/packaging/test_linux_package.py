@@ -119,6 +119,59 @@ def test_index_and_search(installed, user, docs):
     assert first("when to plant courgettes") == "garden-plan.docx"                # DOCX: worker process
 
 
+def execs(log: Path) -> list[tuple[int, str, dict[str, str]]]:
+    """(pid, program, environment) of every execve in an `strace -f -v -e trace=execve` log."""
+    import re
+
+    found = []
+    for line in log.read_text().splitlines():
+        pid, _, call = line.partition(" ")
+        if not call.startswith("execve(") or not pid.isdigit():
+            continue
+        tokens = re.findall(r'"(?:[^"\\]|\\.)*"|\[|\]', call)
+        program, lists, current = tokens[0][1:-1], [], None
+        for tok in tokens[1:]:
+            if tok == "[":
+                current = []
+            elif tok == "]":
+                lists.append(current)
+            elif current is not None:
+                current.append(tok[1:-1])
+            if len(lists) == 2:
+                break
+        env = dict(e.split("=", 1) for e in lists[1] if "=" in e)
+        found.append((int(pid), program, env))
+    return found
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="strace shows the environment each program starts with")
+@pytest.mark.parametrize("outer", [None, "/usr/local/lib/seekwise-test"])
+def test_programs_it_starts_get_the_systems_library_path(installed, user, docs, tmp_path, outer):
+    """The bootloader puts /opt/seekwise/_internal first in LD_LIBRARY_PATH; programs Seekwise starts
+    (xdg-open, a PDF viewer) must not inherit it, while the bundle's own spawned extraction worker
+    (here: the PDF and the DOCX) must still get it. /proc/PID/environ would not tell: it shows a
+    process's environment as it started, not as the launcher changed it; strace shows what each
+    child is given. The launcher's /bin/sh hop is such a child started with the user's environment."""
+    env = dict(user)
+    if outer:
+        env["LD_LIBRARY_PATH"] = outer
+    log = tmp_path / "execve.log"
+    proc = run(["strace", "-f", "-qq", "-v", "-s", "4096", "-e", "trace=execve", "-o", str(log),
+                str(BIN / "seekwise"), "index", "--data-dir", str(tmp_path / "lib"), "--quiet", str(docs)], env=env)
+    assert " 0 failed" in proc.stdout + proc.stderr
+    calls = execs(log)
+    main_pid = calls[0][0]
+    children = [(prog, e) for pid, prog, e in calls if pid != main_pid]  # not the bootloader's own re-exec
+    outside = [(prog, e) for prog, e in children if not prog.startswith("/opt/seekwise/")]
+    bundle = [(prog, e) for prog, e in children if prog == "/opt/seekwise/seekwise"]
+    assert outside and bundle, calls
+    for prog, e in outside:
+        assert e.get("LD_LIBRARY_PATH") == outer, (prog, e.get("LD_LIBRARY_PATH"))
+        assert "LD_LIBRARY_PATH_ORIG" not in e
+    for prog, e in bundle:
+        assert e.get("LD_LIBRARY_PATH") == ":".join(filter(None, ["/opt/seekwise/_internal", outer])), e
+
+
 def test_gui_screenshot(installed, user, docs, tmp_path):
     png = tmp_path / "window.png"
     run([str(BIN / "seekwise-gui"), "--screenshot", str(png), "--query", "how do I get my deposit back"],

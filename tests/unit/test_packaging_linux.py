@@ -51,3 +51,40 @@ def test_desktop_entry_metainfo_and_icons_name_the_same_things():
     assert meta.findtext("icon") == entry["Icon"] == "seekwise"
     assert (ROOT / "resources" / "icons" / f"{entry['Icon']}.svg").is_file()
     assert entry["Exec"].split()[0] in {b.text for b in meta.iter("binary")}
+
+
+def test_launcher_gives_back_the_library_path_the_bootloader_replaced():
+    launcher = load(PACKAGING / "launcher.py")
+    env = {"LD_LIBRARY_PATH": "/opt/seekwise/_internal", "HOME": "/h"}
+    assert launcher._restore_library_path(env) == "/opt/seekwise/_internal"
+    assert env == {"HOME": "/h"}                                        # there was none before
+    env = {"LD_LIBRARY_PATH": "/opt/seekwise/_internal:/usr/local/lib", "LD_LIBRARY_PATH_ORIG": "/usr/local/lib"}
+    assert launcher._restore_library_path(env) == "/opt/seekwise/_internal:/usr/local/lib"
+    assert env == {"LD_LIBRARY_PATH": "/usr/local/lib"}
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="LD_LIBRARY_PATH and /bin/sh")
+def test_spawned_children_of_the_bundle_get_its_library_path_back(monkeypatch):
+    import multiprocessing
+    import multiprocessing.util
+    import os
+
+    launcher = load(PACKAGING / "launcher.py")
+    monkeypatch.delenv("LD_LIBRARY_PATH", raising=False)
+    monkeypatch.setattr(multiprocessing.util, "spawnv_passfds",
+                        launcher._spawn_with_library_path("/nonexistent/_internal", multiprocessing.util.spawnv_passfds))
+    with multiprocessing.get_context("spawn").Pool(1) as pool:  # its pipes must survive sh's exec
+        assert pool.apply(os.getenv, ("LD_LIBRARY_PATH",)) == "/nonexistent/_internal"
+    assert "LD_LIBRARY_PATH" not in os.environ
+
+
+def test_launcher_writes_utf8_on_windows_pipes():
+    import io
+
+    launcher = load(PACKAGING / "launcher.py")
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="cp1252")
+    launcher._utf8_stdio(out, None)        # None: the windowed executable has no stderr
+    out.write("Zoë's 東京 notes ✓\n")
+    out.flush()
+    assert raw.getvalue().decode("utf-8") == "Zoë's 東京 notes ✓\n"
