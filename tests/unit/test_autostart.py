@@ -83,3 +83,23 @@ def test_the_exec_line_runs_the_command_with_awkward_arguments(xdg, tmp_path):
 
 def test_default_command_starts_in_the_tray():
     assert autostart.default_command()[-1] == "--background"
+
+
+@pytest.mark.parametrize("platform, gui", [("linux", "seekwise-gui"), ("darwin", "seekwise-gui"),
+                                           ("win32", "seekwise-gui.exe")])
+@pytest.mark.parametrize("running", ["seekwise", "seekwise-gui"])
+def test_a_frozen_build_starts_its_windowed_executable_even_from_the_cli(monkeypatch, platform, gui, running):
+    # `seekwise gui` runs the GUI inside the CLI executable, which rejects --background.
+    suffix = ".exe" if platform == "win32" else ""
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setattr(sys, "executable", f"/opt/seekwise/{running}{suffix}")
+    assert autostart.default_command() == [f"/opt/seekwise/{gui}", "--background"]
+
+
+def test_an_installed_package_starts_its_gui_script_or_this_interpreter(monkeypatch):
+    monkeypatch.delattr(sys, "frozen", raising=False)
+    monkeypatch.setattr(autostart.shutil, "which", lambda name: f"/home/me/.local/bin/{name}")
+    assert autostart.default_command() == ["/home/me/.local/bin/seekwise-gui", "--background"]
+    monkeypatch.setattr(autostart.shutil, "which", lambda name: None)
+    assert autostart.default_command() == [sys.executable, "-m", "seekwise.gui.app", "--background"]

@@ -19,8 +19,11 @@ DELAY_S = 10  # after login, let the desktop settle before indexing starts
 
 def default_command() -> list[str]:
     """What login runs: the installed launcher (or this interpreter) straight into the tray."""
-    if getattr(sys, "frozen", False):  # a PyInstaller build: the executable is the app
-        return [sys.executable, "--background"]
+    if getattr(sys, "frozen", False):
+        # A PyInstaller build holds two executables side by side; this may be the CLI (`seekwise gui`),
+        # which has no --background: the windowed one is what login starts.
+        name = "seekwise-gui.exe" if sys.platform == "win32" else "seekwise-gui"
+        return [os.path.join(os.path.dirname(sys.executable), name), "--background"]
     launcher = shutil.which("seekwise-gui")
     if launcher:
         return [launcher, "--background"]
