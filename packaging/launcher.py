@@ -10,9 +10,9 @@ import multiprocessing.util
 import os
 import sys
 
-# Windows: held while any Seekwise program runs; the installer's AppMutex (packaging/windows/
-# seekwise.iss) asks the user to close Seekwise before it replaces or removes locked files.
-WINDOWS_MUTEXES = ("SeekwiseRunning", "Global\\SeekwiseRunning")
+# Windows: held while any Seekwise program runs (this session); the uninstaller (packaging/windows/
+# seekwise.iss, InitializeUninstall) asks the user to quit Seekwise before removing locked files.
+WINDOWS_MUTEX = "SeekwiseRunning"
 
 
 def _wants_gui(executable: str) -> bool:
@@ -59,9 +59,8 @@ def _utf8_stdio(*streams) -> None:
 def _hold_windows_mutex() -> None:
     import ctypes
 
-    for name in WINDOWS_MUTEXES:
-        # The handle stays open until the process ends, which is the point: never closed here.
-        ctypes.windll.kernel32.CreateMutexW(None, False, name)
+    # The handle stays open until the process ends, which is the point: never closed here.
+    ctypes.windll.kernel32.CreateMutexW(None, False, WINDOWS_MUTEX)
 
 
 def main() -> int:
