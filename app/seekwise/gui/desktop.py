@@ -36,9 +36,10 @@ def open_file(path: str) -> bool:
 
 
 def open_at_page(path: str, page: int) -> bool:
-    """A PDF at a page where the default viewer takes one on its command line; else just open it."""
+    """A PDF at a page where the default viewer takes one on its command line; else just open it.
+    The first call asks xdg-mime (a process): call default_pdf_viewer() off the GUI thread first."""
     if page > 0 and path.lower().endswith(".pdf"):
-        viewer = _default_pdf_viewer()
+        viewer = default_pdf_viewer()
         if viewer:
             program, arg = viewer
             try:
@@ -50,7 +51,7 @@ def open_at_page(path: str, page: int) -> bool:
     return open_file(path)
 
 
-def _default_pdf_viewer() -> tuple[str, str] | None:
+def default_pdf_viewer() -> tuple[str, str] | None:
     """Linux only: ask xdg-mime once which app opens PDFs, and whether it takes a page."""
     global _pdf_viewer
     if _pdf_viewer is False:
@@ -81,23 +82,41 @@ def reveal(path: str) -> bool:
             return True
     except OSError as exc:
         log.info("cannot reveal %s: %s", path, exc)
+    return _open_folder(path)
+
+
+def _open_folder(path: str) -> bool:
     return QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(path) or path))
 
 
+_pending: set = set()    # D-Bus calls in flight (their watchers must outlive this call)
+
+
 def _reveal_dbus(path: str) -> bool:
+    """Asynchronous: the file manager may have to be started first (seconds; the bus allows 25 s),
+    and the window must not wait for it. An error answer opens the folder instead."""
     try:
-        from PySide6.QtDBus import QDBusConnection, QDBusInterface, QDBusMessage
+        from PySide6.QtDBus import QDBusConnection, QDBusMessage, QDBusPendingCallWatcher
     except ImportError:
         return False
     bus = QDBusConnection.sessionBus()
     if not bus.isConnected():
         return False
-    iface = QDBusInterface("org.freedesktop.FileManager1", "/org/freedesktop/FileManager1",
-                           "org.freedesktop.FileManager1", bus)
-    if not iface.isValid():
-        return False
-    reply = iface.call("ShowItems", [QUrl.fromLocalFile(path).toString()], "")
-    return reply.type() != QDBusMessage.MessageType.ErrorMessage
+    msg = QDBusMessage.createMethodCall("org.freedesktop.FileManager1", "/org/freedesktop/FileManager1",
+                                        "org.freedesktop.FileManager1", "ShowItems")
+    msg.setArguments([[QUrl.fromLocalFile(path).toString()], ""])
+    watcher = QDBusPendingCallWatcher(bus.asyncCall(msg))
+
+    def answered(w: QDBusPendingCallWatcher) -> None:
+        _pending.discard(w)
+        if w.isError():
+            log.info("no file manager on D-Bus (%s): opening the folder", w.error().message())
+            _open_folder(path)
+        w.deleteLater()
+
+    watcher.finished.connect(answered)
+    _pending.add(watcher)
+    return True
 
 
 def copy_path(path: str) -> None:

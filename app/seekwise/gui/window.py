@@ -252,6 +252,13 @@ class SearchWindow(QMainWindow):
             self.open_path(row.path, row.page)
 
     def open_path(self, path: str, page: int = 0) -> None:
+        if page and path.lower().endswith(".pdf"):    # which viewer takes a page: xdg-mime, off this thread
+            self.runner.run(desktop.default_pdf_viewer, lambda _v: self._open(path, page),
+                            lambda _e: self._open(path, 0))
+        else:
+            self._open(path, 0)
+
+    def _open(self, path: str, page: int) -> None:
         (desktop.open_at_page(path, page) if page else desktop.open_file(path))
         self.opened.emit(path)
 
