@@ -26,6 +26,8 @@ fi
 
 step "build venv ($VENV)"
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+# setuptools' build/lib would carry files deleted from app/ since the last build into the install.
+rm -rf build/lib
 "$VENV/bin/pip" install -q "pyinstaller==$PYINSTALLER_VERSION" .
 "$VENV/bin/pip" install -q --no-deps --force-reinstall .   # this checkout, even at an unchanged version
 VERSION=$("$VENV/bin/python" -c 'import seekwise; print(seekwise.__version__)')
@@ -98,7 +100,12 @@ TARBALL=dist/seekwise-$VERSION-linux-x86_64.tar.gz
 tar -C build/tar --owner=0 --group=0 -czf "$TARBALL" "seekwise-$VERSION"
 
 step "checks"
-desktop-file-validate "$PKG/usr/share/applications/seekwise.desktop" 2>/dev/null || true
+# Shown, hints included; only an error (exit 1) stops the build.
+if command -v desktop-file-validate >/dev/null; then
+    desktop-file-validate "$PKG/usr/share/applications/seekwise.desktop"
+else
+    echo "desktop-file-validate (desktop-file-utils) not found: the desktop entry is not checked"
+fi
 if command -v appstreamcli >/dev/null; then appstreamcli validate --no-net "$PKG/usr/share/metainfo/$METAINFO"; fi
 if command -v lintian >/dev/null && [ -z "${SEEKWISE_NO_LINTIAN:-}" ]; then
     lintian "$DEB" || true
