@@ -3,16 +3,19 @@
 Reads every ELF's NEEDED entries (readelf), drops what the bundle holds itself, and maps each
 remaining soname to its Debian/Ubuntu package. An unknown soname stops the build: a new Qt or
 wheel that needs one more system library must not become a .deb that installs but cannot start.
+libc6's minimum is the newest GLIBC_x.y symbol version any of the bundle's files needs (the
+interpreter's libpython comes from the build machine, and may need a newer glibc than the wheels).
 Usage: python depends.py BUNDLE_DIR  ->  prints the Depends value
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-GLIBC = "libc6 (>= 2.34)"  # PySide6 6.12 wheels are manylinux_2_34: Debian 12, Ubuntu 22.04 and later
+GLIBC = "libc6"  # its minimum version is read from the bundle, see glibc_needed()
 # "new | old": Debian 13 / Ubuntu 24.04 renamed these in the 64-bit time_t transition.
 GLIB = "libglib2.0-0t64 | libglib2.0-0"
 PACKAGES = {
@@ -55,9 +58,27 @@ def needed(path: Path) -> list[str]:
     return [line.split("[", 1)[1].rstrip("]") for line in out.splitlines() if "(NEEDED)" in line]
 
 
+def glibc_needed(path: Path) -> set[tuple[int, ...]]:
+    """The GLIBC_x.y[.z] versions in the file's version needs (.gnu.version_r)."""
+    out = subprocess.run(["readelf", "-V", "--wide", str(path)], capture_output=True, text=True, check=True).stdout
+    needs = out.partition("Version needs section")[2]  # not the definitions: those are a library's own
+    return {tuple(int(n) for n in v.split(".")) for v in re.findall(r"Name: GLIBC_([0-9][0-9.]*[0-9])\b", needs)}
+
+
+def elf_files(bundle: Path) -> list[Path]:
+    return [p for p in bundle.rglob("*") if p.is_file() and not p.is_symlink() and is_elf(p)]
+
+
+def glibc_minimum(files: list[Path]) -> str:
+    versions = set().union(*(glibc_needed(f) for f in files))
+    if not versions:
+        raise SystemExit("depends.py: no GLIBC symbol versions found in the bundle")
+    return ".".join(map(str, max(versions)))
+
+
 def system_sonames(bundle: Path) -> dict[str, set[str]]:
     """soname -> the bundle files that need it, for sonames the bundle does not carry."""
-    files = [p for p in bundle.rglob("*") if p.is_file() and not p.is_symlink() and is_elf(p)]
+    files = elf_files(bundle)
     carried = {p.name for p in bundle.rglob("*")}
     wanted: dict[str, set[str]] = {}
     for f in files:
@@ -77,7 +98,8 @@ def depends(bundle: Path) -> str:
         lines = [f"  {s} (needed by {', '.join(sorted(wanted[s])[:3])})" for s in unknown]
         raise SystemExit("depends.py: no package known for:\n" + "\n".join(lines)
                          + "\nadd them to PACKAGES in packaging/linux/depends.py")
-    return ", ".join(sorted({PACKAGES[s] for s in wanted}))
+    glibc = f"{GLIBC} (>= {glibc_minimum(elf_files(bundle))})"
+    return ", ".join(sorted({glibc if PACKAGES[s] == GLIBC else PACKAGES[s] for s in wanted}))
 
 
 if __name__ == "__main__":

@@ -95,3 +95,13 @@ def test_launcher_writes_utf8_on_windows_pipes():
     out.write("Zoë's 東京 notes ✓\n")
     out.flush()
     assert raw.getvalue().decode("utf-8") == "Zoë's 東京 notes ✓\n"
+
+
+@pytest.mark.skipif(sys.platform != "linux" or not shutil.which("readelf"), reason="ELF and readelf only")
+def test_libc6_minimum_is_the_newest_glibc_symbol_version_a_file_needs():
+    depends = load(PACKAGING / "linux" / "depends.py")
+    python = Path(sys.executable).resolve()
+    versions = depends.glibc_needed(python)
+    assert versions and all(len(v) in (2, 3) for v in versions)       # GLIBC_2.2.5, GLIBC_2.34, never GLIBC_PRIVATE
+    assert depends.glibc_minimum([python]) == ".".join(map(str, max(versions)))
+    assert tuple(map(int, depends.glibc_minimum([python]).split("."))) >= (2, 17)
