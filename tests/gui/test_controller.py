@@ -96,3 +96,48 @@ def test_status_is_not_polled_while_hidden_and_idle(qtbot, app):
     assert polls == []
     with qtbot.waitSignal(app.status_changed, timeout=5000):
         app.show_search()                                      # shown again: fresh counts at once
+
+
+def test_a_library_that_cannot_open_shows_the_error_and_limited_settings(qtbot, themed, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from seekwise.gui.tray import Tray
+    ctrl = gui_app.SeekwiseApp(str(tmp_path / "lib"), model=str(tmp_path / "no-such-model"), index=True,
+                               window_settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(ctrl.window)
+    ctrl.tray = Tray(gui_app.app_icon(), parent=ctrl)      # built even where no tray shows it
+    try:
+        with qtbot.waitSignal(ctrl.failed, timeout=30000):
+            ctrl.open()
+        assert ctrl.tray.state.state == "error" and "no-such-model" in ctrl.tray.state.message
+        ctrl.open_settings()
+        dialog = ctrl.settings_dialog
+        assert dialog is not None and dialog.isVisible()
+        assert not dialog.tabs.isTabEnabled(0) and not dialog.rebuild_button.isEnabled()
+        assert "no-such-model" in dialog.status.text()
+        assert dialog.model_path.isEnabled() and dialog.data_dir.isEnabled()
+        dialog.model_bundled.setChecked(True)                  # the way out: the bundled model checks fine
+        qtbot.waitUntil(lambda: dialog.model_ok is True, timeout=10000)
+        assert "starts again" in dialog.threads_note.text()        # threads: applied at the next start
+        dialog.reject()
+    finally:
+        ctrl.shutdown()
+
+
+def test_a_damaged_settings_file_is_said_once_in_the_status_line(qtbot, themed, indexed_dir, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from seekwise.core.settings import Settings
+    problem = "The settings file /x/settings.toml is damaged (bad); it was kept as /x/settings.toml.bad"
+    ctrl = gui_app.SeekwiseApp(str(indexed_dir / "lib"), prefs=Settings(problem=problem),
+                               window_settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(ctrl.window)
+    try:
+        with qtbot.waitSignal(ctrl.library_opened, timeout=30000):
+            ctrl.open()
+        ctrl.window.show()
+        assert ctrl.window.status.notice.isVisible() and "settings.toml.bad" in ctrl.window.status.notice.text()
+        ctrl._settings_saved(Settings())                       # saved again: the notice has done its job
+        assert not ctrl.window.status.notice.isVisible()
+    finally:
+        ctrl.shutdown()

@@ -58,6 +58,7 @@ class SeekwiseApp(QObject):
         self.hotkey = None        # seekwise.gui.hotkey.GlobalHotkey
         self.instance = None      # seekwise.gui.single_instance.SingleInstance
         self.settings_dialog = None
+        self.open_error = ""      # why the library did not open
         self._unsubscribe: Callable[[], None] | None = None
         self._status_busy = False
         self._status_again = False
@@ -84,6 +85,8 @@ class SeekwiseApp(QObject):
         self._paused_for_battery = False
         self.power_timer = QTimer(self, interval=POWER_EVERY_MS)
         self.power_timer.timeout.connect(self.check_power)
+        if self.prefs.problem:      # the settings were reset: say so once, with where the damaged copy is
+            self.window.status.set_notice(self.prefs.problem)
 
     # -- start-up ------------------------------------------------------------------------------
 
@@ -116,7 +119,9 @@ class SeekwiseApp(QObject):
 
     def _open_failed(self, exc: BaseException) -> None:
         log.error("cannot open the library", exc_info=exc)
+        self.open_error = str(exc) or type(exc).__name__
         self.window.loading.setText(f"Seekwise cannot open its library:\n{exc}")
+        self._on_state(ServiceState(state="error", message=f"cannot open the library: {self.open_error}"))
         self.failed.emit(str(exc))
 
     def start_service(self) -> None:
@@ -220,10 +225,10 @@ class SeekwiseApp(QObject):
     @Slot()
     def open_settings(self) -> None:
         """The settings dialog over this library (and its running indexer, which owns the writes)."""
-        if self.library is None:
-            return
+        if self.library is None and not self.open_error:
+            return                          # still opening
         try:
-            from seekwise.gui.settings_backend import LibraryBackend
+            from seekwise.gui.settings_backend import LibraryBackend, NoLibraryBackend
             from seekwise.gui.settings_dialog import SettingsDialog
         except ImportError:
             QMessageBox.information(self.window, "Settings", f"Settings are kept in {user_settings.settings_path()}.")
@@ -232,8 +237,9 @@ class SeekwiseApp(QObject):
             self.settings_dialog.raise_()
             self.settings_dialog.activateWindow()
             return
-        dialog = SettingsDialog(LibraryBackend(self.library, self.service), self.prefs, hotkey=self.hotkey,
-                                parent=self.window)
+        backend = (LibraryBackend(self.library, self.service) if self.library is not None
+                   else NoLibraryBackend(self.open_error, self.data_dir))
+        dialog = SettingsDialog(backend, self.prefs, hotkey=self.hotkey, parent=self.window)
         dialog.settings_saved.connect(self._settings_saved)
         dialog.folders_changed.connect(self._folders_changed)
         self.settings_dialog = dialog
@@ -252,6 +258,7 @@ class SeekwiseApp(QObject):
 
     def _settings_saved(self, prefs: user_settings.Settings) -> None:
         self.prefs = prefs
+        self.window.status.set_notice("")
         self.check_power()
         hotkey = self.hotkey
         if hotkey is None:
@@ -454,6 +461,8 @@ def _plug_in_extras(ctrl: SeekwiseApp) -> None:
         tray.quit_requested.connect(ctrl.quit)
         ctrl.tray = tray
         tray.show()
+        if ctrl.prefs.problem:
+            tray.notify("Seekwise settings", ctrl.prefs.problem)
     try:
         from seekwise.gui.hotkey import GlobalHotkey
     except ImportError:

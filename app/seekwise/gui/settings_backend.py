@@ -7,6 +7,7 @@ from __future__ import annotations
 from seekwise.core.embedding import ModelManifest, resolve_model
 from seekwise.core.ignore import IgnoreRules
 from seekwise.core.library import Library
+from seekwise.core.paths import LibraryPaths
 from seekwise.core.service import IndexService
 
 JOB_TIMEOUT_S = 600.0
@@ -55,9 +56,40 @@ class LibraryBackend:
             self.library.rebuild()
             self.library.index()
 
+    problem = ""      # set when there is no library: the dialog then offers only what needs none
+
     def clear(self) -> None:
         """Forget every folder and everything indexed (the files themselves are untouched)."""
         if self.service:
             self.service.run_exclusive(Library.clear).result(JOB_TIMEOUT_S)
         else:
             self.library.clear()
+
+
+class NoLibraryBackend:
+    """The library did not open (a broken model, an unusable data folder): what can be fixed without
+    it (the model, the data location) stays editable; folders and the index wait for a library."""
+
+    def __init__(self, problem: str, data_dir: str | None = None) -> None:
+        self.problem = f"The library did not open: {problem}"
+        self.library = None
+        self.service = None
+        self._models = LibraryPaths.resolve(data_dir).models
+
+    def roots(self) -> list[str]:
+        return []
+
+    def model(self) -> ModelManifest:
+        """Nothing is in use: the bundled (default) model, what the dialog's 'bundled' choice means."""
+        return resolve_model(None, self._models)
+
+    def check_model(self, spec: str) -> ModelManifest:
+        return resolve_model(spec, self._models)
+
+    def apply_rules(self, rules: IgnoreRules) -> None:
+        pass          # read from the settings file when the library opens
+
+    def _refuse(self, *_: object) -> None:
+        raise RuntimeError(self.problem)
+
+    add_root = remove_root = rebuild = clear = _refuse

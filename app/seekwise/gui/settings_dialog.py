@@ -103,6 +103,12 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.buttons)
         if prefs.problem:
             self.status.setText(prefs.problem)
+        if getattr(backend, "problem", ""):       # no library: folders and the index wait for one
+            self.tabs.setTabEnabled(0, False)
+            self.tabs.setCurrentIndex(2)
+            for button in (self.rebuild_button, self.clear_button):
+                button.setEnabled(False)
+            self.status.setText(backend.problem)
         self.refresh_folders()
         self._check_model()
         self.resize(640, 520)
@@ -288,6 +294,8 @@ class SettingsDialog(QDialog):
         self.threads.setRange(1, max(1, os.cpu_count() or 1))
         self.threads.setValue(min(self.prefs.background_threads, self.threads.maximum()))
         form.addRow("Background indexing threads:", self.threads)
+        self.threads_note = QLabel("Takes effect when Seekwise starts again.", objectName="dim")
+        form.addRow("", self.threads_note)
         self.battery = QCheckBox("Pause indexing while on battery")
         self.battery.setChecked(self.prefs.pause_on_battery)
         if not power.supported():

@@ -69,6 +69,9 @@ class StatusLine(QFrame):
         layout.setSpacing(10)
         layout.addWidget(self.counts)
         layout.addWidget(self.errors)
+        self.notice = QLabel(objectName="errors", wordWrap=True)   # e.g. the settings were reset
+        self.notice.hide()
+        layout.addWidget(self.notice, 2)
         layout.addStretch(1)
         layout.addWidget(self.activity)
         layout.addWidget(self.pause)
@@ -81,6 +84,12 @@ class StatusLine(QFrame):
         self.pause.setVisible(state.state not in ("stopped", "waiting"))
         self.pause.setText("Resume" if state.state == "paused" else "Pause")
         self._refresh()
+
+    def set_notice(self, text: str) -> None:
+        """Something the user should know once (not a state): shown until cleared."""
+        self.notice.setText(text)
+        self.notice.setToolTip(text)
+        self.notice.setVisible(bool(text))
 
     def set_status(self, status: LibraryStatus) -> None:
         self.status = status
