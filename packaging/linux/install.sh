@@ -38,7 +38,7 @@ uninstall() {
         ls "$SHARE/applications"/*.desktop >/dev/null 2>&1 || rm -f "$SHARE/applications/mimeinfo.cache" ;;
     esac
     # Deepest first (a reverse sort puts a folder's children before it); non-empty ones stay.
-    printf '%s\n' "$created" | sort -ru | while IFS= read -r dir; do
+    printf '%s\n' "$created" | LC_ALL=C sort -ru | while IFS= read -r dir; do
         [ -n "$dir" ] && rmdir "$dir" 2>/dev/null || true
     done
     echo "Seekwise removed (your library and settings are kept)."
