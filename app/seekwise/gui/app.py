@@ -388,6 +388,11 @@ def make_application(argv: list[str]) -> QApplication:
     if app is None:
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(argv)
+        if getattr(sys, "frozen", False):
+            # The bundle's Qt has read them; programs we start (a PDF viewer, the file manager) must
+            # find their own Qt's plugins, not ours.
+            for name in ("QT_PLUGIN_PATH", "QML2_IMPORT_PATH"):
+                os.environ.pop(name, None)
     app.setApplicationName("Seekwise")
     app.setOrganizationName("Seekwise")
     app.setApplicationVersion(__version__)
