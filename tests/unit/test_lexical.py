@@ -73,3 +73,27 @@ def test_reconcile_follows_the_store_and_a_corrupt_file_is_rebuilt(tmp_path):
     assert len(lex) == 0 and lex.generation == -1   # derived data: start over, never crash
     assert lex.reconcile(store) == (2, 0)
     store.close()
+
+
+def test_frequent_words_score_only_the_pool_the_rare_ones_find(tmp_path, monkeypatch):
+    """Past SCORED_MATCHES, the rarest words pick a pool and every word scores it: the best chunks are
+    those of a full BM25 ranking, at the cost of the rare words' matches."""
+    import seekwise.core.lexical as lexical
+    lex = LexicalIndex(tmp_path / "lexical.sqlite")
+    texts = {i: f"note {i} about the file system and a file name" for i in range(1, 301)}
+    texts.update({1000 + i: f"rename the file with the rare word quokka, number {i}" for i in range(3)})
+    texts[2000] = "quokka"
+    lex.apply(texts.items(), [], generation=1)
+    q = parse_query("rename file quokka")
+    terms = q.ranking_terms()
+    assert lex.narrowing_terms(terms) is None                      # 308 matches: score them all
+    exact = lex.search(q.ranking_match(), 5)[0].tolist()
+    monkeypatch.setattr(lexical, "SCORED_MATCHES", 50)
+    rare = lex.narrowing_terms(terms)
+    assert rare == ['"rename"', '"quokka"']                       # 3 + 4 matches, not the 303 of "file"
+    assert lex.doc_freq('"file"') == 303
+    narrowed = lex.search(q.ranking_match(), 5, narrow=q.ranking_match(rare))[0].tolist()
+    # The chunks with the rare words keep their full-BM25 order; one with only "file" is not scored.
+    assert narrowed == exact[:4] and set(narrowed[:3]) == {1000, 1001, 1002} and exact[4] not in narrowed
+    assert lex.search(q.ranking_match(), 5, within=np.array([2000, 5]),
+                      narrow=q.ranking_match(rare))[0].tolist() == [2000]   # filters still hold

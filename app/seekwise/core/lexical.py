@@ -21,6 +21,11 @@ REBUILD_BATCH = 2000
 # The unary + keeps SQLite from handing FTS5 one rowid lookup per id (a full query re-run each time:
 # 7 ms median, 133 ms p95 for coverage on NFCorpus); matches are scanned once and filtered (0.4/5 ms).
 _WITHIN = "+rowid IN (SELECT id FROM temp.within)"
+# BM25 costs ~1.5 us per matching chunk, a plain scan of matches ~0.05 us. Past this many matches of a
+# query's words (frequent words in a large library: 76,000 for one query of 195,000 chunks, 123 ms),
+# the rarest words find a pool first and every word scores only the pool.
+SCORED_MATCHES = 20_000
+NARROW_POOL = 1000
 
 
 class LexicalIndex:
@@ -30,6 +35,7 @@ class LexicalIndex:
         self.path = Path(path)
         self._lock = threading.RLock()
         self._db = self._open()
+        self._doc_freq: tuple[int, dict[str, int]] = (-1, {})
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
@@ -121,17 +127,56 @@ class LexicalIndex:
 
     # -- queries -------------------------------------------------------------------------------
 
-    def search(self, match: str, k: int, within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(chunk ids, BM25 scores, higher is better), best first; `within` limits to those ids."""
+    def search(self, match: str, k: int, within: np.ndarray | None = None,
+               narrow: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids, BM25 scores, higher is better), best first; `within` limits to those ids.
+        `narrow` (see narrowing_terms): a cheaper expression whose best NARROW_POOL chunks are the only
+        ones `match` scores."""
         sql = "SELECT rowid, -bm25(chunks) FROM chunks WHERE chunks MATCH ?"
         with self._lock:
-            if within is not None:
+            if narrow is not None:
+                within, _ = self.search(narrow, max(k, NARROW_POOL), within)
+            if within is None:
+                rows = self._db.execute(sql + " ORDER BY rank LIMIT ?", (match, k)).fetchall()
+            else:
+                # No ORDER BY rank here: FTS5 would score every match before the filter; unordered,
+                # only the rows that pass it are scored, and we sort those.
                 self._load_within(within)
-                sql += " AND " + _WITHIN
-            rows = self._db.execute(sql + " ORDER BY rank LIMIT ?", (match, k)).fetchall()
+                rows = self._db.execute(sql + " AND " + _WITHIN, (match,)).fetchall()
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         scores = np.fromiter((r[1] for r in rows), dtype=np.float32, count=len(rows))
+        if within is not None:
+            best = np.argsort(-scores, kind="stable")[:k]
+            ids, scores = ids[best], scores[best]
         return ids, scores
+
+    def narrowing_terms(self, terms: list[str]) -> list[str] | None:
+        """The rarest of `terms` whose matches BM25 can afford to score, when all of them would cost
+        too much; None when scoring every match is cheap enough (or no subset would be cheaper)."""
+        if len(terms) < 2:
+            return None
+        freq = {t: self.doc_freq(t) for t in terms}
+        if sum(freq.values()) <= SCORED_MATCHES:
+            return None
+        chosen, total = [], 0
+        for term in sorted(terms, key=freq.__getitem__):
+            if chosen and total + freq[term] > SCORED_MATCHES:
+                break
+            chosen.append(term)
+            total += freq[term]
+        return chosen if len(chosen) < len(terms) else None
+
+    def doc_freq(self, term: str) -> int:
+        """Chunks holding `term` (an FTS5 string); counted once per generation (a scan, no scoring)."""
+        with self._lock:
+            generation = self.generation
+            if self._doc_freq[0] != generation:
+                self._doc_freq = (generation, {})
+            cache = self._doc_freq[1]
+            if term not in cache:
+                cache[term] = self._db.execute("SELECT count(*) FROM chunks WHERE chunks MATCH ?",
+                                               (term,)).fetchone()[0]
+            return cache[term]
 
     def matching(self, match: str, ids: Iterable[int]) -> set[int]:
         """Those of `ids` whose text satisfies `match` (phrase checks, exclusions)."""

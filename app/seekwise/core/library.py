@@ -245,8 +245,9 @@ class Library:
             match = parsed.ranking_match()
             if match:
                 lexical = self.derived.current_lexical()
-                ids, scores = lexical.search(match, want, allowed)
                 terms = parsed.ranking_terms()
+                rare = lexical.narrowing_terms(terms)
+                ids, scores = lexical.search(match, want, allowed, narrow=rare and parsed.ranking_match(rare))
                 share = lexical.coverage(terms, ids) if mode == "hybrid" and terms else None
                 legs.append((self.fusion.lexical_weight, ids, scores, share))
         if parsed.has_constraints:

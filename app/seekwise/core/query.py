@@ -38,9 +38,10 @@ class ParsedQuery:
         """The words BM25 ranks by, as FTS5 strings: stopwords dropped unless nothing else is left."""
         return [_quote(w) for w in ([w for w in self.words if w.lower() not in STOPWORDS] or self.words)]
 
-    def ranking_match(self) -> str | None:
-        """FTS5 expression that ranks by any of the words, phrases required, exclusions removed."""
-        ranked = self.ranking_terms()
+    def ranking_match(self, terms: list[str] | None = None) -> str | None:
+        """FTS5 expression that ranks by any of the words (or of `terms`, a subset of ranking_terms),
+        phrases required, exclusions removed."""
+        ranked = self.ranking_terms() if terms is None else terms
         parts = []
         if ranked:
             parts.append("(" + " OR ".join(ranked) + ")")
