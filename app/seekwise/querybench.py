@@ -1,0 +1,61 @@
+"""Query latency on an existing library, per mode, ranking alone and with marked passages.
+
+    python -m seekwise.querybench LIBRARY [--queries FILE] [--json OUT]
+
+`seekwise bench` times the default search (hybrid, passages marked) on a library it builds; this
+times every mode on one already built (e.g. `seekwise bench --keep`), so ranking and the marking of
+the closest sentence (one model call over the sentences of every passage without query words) are
+seen apart. Three rounds, the query-embedding cache cleared before each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from seekwise.bench import DEFAULT_QUERIES
+from seekwise.core.library import Library
+
+
+def measure(library: str, queries: list[str], rounds: int = 3) -> dict:
+    out: dict = {}
+    with Library(library, readonly=True) as lib:
+        out["chunks"] = lib.store.counts()["chunks"]
+        lib.search("warm up: load the model and the index")
+        for mode in ("hybrid", "dense", "lexical"):
+            for mark in (False, True):
+                times = []
+                for _ in range(rounds):
+                    lib.encoder.get()._query_cache.clear()
+                    for q in queries:
+                        t0 = time.perf_counter()
+                        lib.search(q, k=10, mode=mode, mark=mark)
+                        times.append((time.perf_counter() - t0) * 1000)
+                times.sort()
+                out[f"{mode}{'_marked' if mark else ''}"] = {
+                    "ms_p50": round(times[len(times) // 2], 1), "ms_p95": round(times[int(len(times) * 0.95)], 1)}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m seekwise.querybench", description=__doc__.splitlines()[0])
+    p.add_argument("library")
+    p.add_argument("--queries", help="one query per line (default: the bench's built-in set)")
+    p.add_argument("--json", dest="json_out")
+    args = p.parse_args(argv)
+    queries = (Path(args.queries).read_text().split("\n") if args.queries else DEFAULT_QUERIES)
+    out = measure(args.library, [q for q in queries if q.strip()])
+    print(f"{out['chunks']} chunks")
+    for name, fig in out.items():
+        if name != "chunks":
+            print(f"{name:16} p50 {fig['ms_p50']:7.1f} ms   p95 {fig['ms_p95']:7.1f} ms")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(out, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
