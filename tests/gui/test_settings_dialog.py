@@ -153,7 +153,8 @@ def test_rebuild_and_clear_ask_first_and_never_block(qtbot, env):
     service.pause()  # hold the worker so the job is slow; the window must stay responsive meanwhile
     qtbot.mouseClick(dialog.rebuild_button, Qt.MouseButton.LeftButton)
     started = time.monotonic()
-    with qtbot.waitSignal(dialog.job_finished, timeout=60000) as done:
+    with qtbot.waitSignal(dialog.job_finished, timeout=60000,   # not the model check the dialog began with
+                          check_params_cb=lambda job, err: job == "rebuild") as done:
         dialog.confirm_box.button(QMessageBox.StandardButton.Yes).click()
         assert time.monotonic() - started < 0.5
         assert not dialog.rebuild_button.isEnabled()  # busy, and says so

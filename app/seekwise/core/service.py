@@ -223,8 +223,8 @@ class IndexService:
     # -- watching ------------------------------------------------------------------------------
 
     def _start_watching(self) -> None:
-        if not self.watch or self._watcher is not None:
-            return
+        if not self.watch or self._watcher is not None or self._stopping:
+            return  # (stopping: a root added while the service stops must not leave a watcher running)
         factory = self._watcher_factory
         if factory is None:
             from seekwise.core.watcher import Watcher
