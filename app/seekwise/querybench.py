@@ -13,30 +13,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
-from seekwise.bench import DEFAULT_QUERIES
+from seekwise.bench import DEFAULT_QUERIES, percentiles, time_queries
 from seekwise.core.library import Library
+from seekwise.core.paths import LibraryPaths
 
 
 def measure(library: str, queries: list[str], rounds: int = 3) -> dict:
+    if not LibraryPaths.resolve(library).store.exists():
+        raise SystemExit(f"{library} holds no Seekwise library (build one with `seekwise bench --keep` or `index`)")
     out: dict = {}
     with Library(library, readonly=True) as lib:
         out["chunks"] = lib.store.counts()["chunks"]
         lib.search("warm up: load the model and the index")
         for mode in ("hybrid", "dense", "lexical"):
             for mark in (False, True):
-                times = []
-                for _ in range(rounds):
-                    lib.encoder.get()._query_cache.clear()
-                    for q in queries:
-                        t0 = time.perf_counter()
-                        lib.search(q, k=10, mode=mode, mark=mark)
-                        times.append((time.perf_counter() - t0) * 1000)
-                times.sort()
-                out[f"{mode}{'_marked' if mark else ''}"] = {
-                    "ms_p50": round(times[len(times) // 2], 1), "ms_p95": round(times[int(len(times) * 0.95)], 1)}
+                times = time_queries(lib, queries, rounds, mode=mode, mark=mark)
+                out[f"{mode}{'_marked' if mark else ''}"] = percentiles(times, "ms_")
     return out
 
 
