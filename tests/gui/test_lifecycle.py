@@ -133,7 +133,10 @@ def test_event_loop_never_stalls_while_indexing_and_searching(qtbot, themed, tmp
         # Target: the longest gap under 50 ms (34-39 ms measured with the 2 cores otherwise quiet). A tick
         # gap also counts the OS not scheduling us at all, so on a loaded shared machine (load > 2.5 on
         # 2 cores: 68-116 ms seen) only the typical gap is held to the target and the worst to a ceiling.
-        assert p99 < 25 and worst < (50 if os.getloadavg()[0] < 2.0 else 150), f"the GUI stalled for {worst} ms"
+        # The load average counts runnable tasks over all cores: per core, 1.0 means every core busy.
+        load_per_core = os.getloadavg()[0] / (os.cpu_count() or 1)
+        assert p99 < 25 and worst < (50 if load_per_core < 1.0 else 150), \
+            f"the GUI stalled for {worst} ms (load {load_per_core:.2f} per core)"
     finally:
         ctrl.shutdown()
 

@@ -117,7 +117,11 @@ def test_search_as_you_type_shows_only_the_newest_query(qtbot, app):
         qtbot.wait(20)                       # faster than the debounce: one search for the lot
     qtbot.waitUntil(lambda: "sourdough bread" in seen, timeout=20000)
     latency_ms = (time.perf_counter() - started) * 1000 - 7 * 20
-    print(f"last keystroke to results: {latency_ms:.0f} ms (debounce {w.searcher._timer.interval()} ms)")
+    debounce_ms = w.searcher._timer.interval()
+    print(f"last keystroke to results: {latency_ms:.0f} ms (debounce {debounce_ms} ms)")
+    # README: results 5-20 ms after the 150 ms debounce on a quiet machine; the ceiling leaves room for a
+    # loaded shared CI machine while still failing a search that blocks or waits a second debounce.
+    assert latency_ms < debounce_ms + 400, f"results came {latency_ms:.0f} ms after the last keystroke"
     assert set(seen) == {"sourdough bread"}      # no answer for a prefix typed on the way
     assert w.model.rows[0].name == "sourdough.md"
 
