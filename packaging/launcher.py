@@ -5,10 +5,15 @@ executables can never disagree about which modules or libraries the bundle holds
 files only because Windows needs a console program for the CLI and a windowed one for the GUI.
 """
 
-import multiprocessing
-import multiprocessing.util
 import os
-import sys
+
+# ONNX Runtime's telemetry off before anything in the bundle can import it (see seekwise/__init__.py,
+# which does the same for every other way in); the extraction workers this binary spawns inherit it.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+
+import multiprocessing  # noqa: E402
+import multiprocessing.util  # noqa: E402
+import sys  # noqa: E402
 
 # Windows: held while any Seekwise program runs (this session); the uninstaller (packaging/windows/
 # seekwise.iss, InitializeUninstall) asks the user to quit Seekwise before removing locked files.

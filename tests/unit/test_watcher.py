@@ -312,6 +312,26 @@ def test_ignored_paths_never_reach_a_batch_and_a_scan_agrees(root, make_watcher)
     assert {f.path for f in scan([str(root)], rules).files} == expected
 
 
+def test_links_made_while_watching_reach_a_batch_and_its_scan_leaves_the_outside_ones_out(root, tmp_path,
+                                                                                          make_watcher):
+    """A new link is reported like any new file; the indexer's scan of the batch, fenced by the roots
+    as the full scan is, follows the link leading inside and leaves out those leading elsewhere."""
+    outside = write(tmp_path / "outside" / "secret.txt", "Vexillotoken")
+    inside = write(root / "sub" / "in.txt")
+    w, got = make_watcher([root])
+    links = {"file_out": root / "secret-link.txt", "dir_out": root / "dirlink", "in": root / "in-link.txt"}
+    links["file_out"].symlink_to(outside)
+    links["dir_out"].symlink_to(outside.parent)
+    links["in"].symlink_to(inside)
+    got.wait_changed(*links.values())
+    seen = scan(sorted(got.changed), within=[str(root)])
+    assert set(dict(seen.left_out)) == {str(links["file_out"]), str(links["dir_out"])}
+    assert str(links["in"]) in {f.path for f in seen.files}
+    assert not any(f.path.startswith(str(tmp_path / "outside")) for f in seen.files)
+    full = scan([str(root)])  # the catch-up scan of the root says the same
+    assert set(dict(full.left_out)) == set(dict(seen.left_out))
+
+
 def test_a_changed_gitignore_asks_for_a_rescan_of_its_folder(root, make_watcher):
     write(root / "sub" / "a.out")
     w, got = make_watcher([root], ignore=IgnoreRules(gitignore=True))

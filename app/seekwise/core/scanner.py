@@ -29,6 +29,7 @@ class ScanResult:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     unreadable_dirs: list[str] = field(default_factory=list)  # keep what we indexed under these
     missing_roots: list[str] = field(default_factory=list)
+    left_out: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): known, never read
 
 
 def is_ignored(name: str, is_dir: bool = False) -> bool:
@@ -46,15 +47,44 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+class Confinement:
+    """The library's folders, resolved: a link is followed only to a place inside one of them, so a
+    link to /etc/passwd (or to a whole folder elsewhere) never brings what the user did not choose."""
+
+    def __init__(self, roots: Iterable[str]) -> None:
+        real = {os.path.realpath(os.fspath(r)) for r in roots}
+        self._prefixes = tuple(r if r.endswith(os.sep) else r + os.sep for r in real)
+        self._roots = frozenset(real)
+
+    def outside(self, path: str) -> str | None:
+        """Where `path` leads, if that is outside every folder; None if inside one."""
+        target = os.path.realpath(path)
+        if target in self._roots or target.startswith(self._prefixes):
+            return None
+        return target
+
+
+def outside_reason(target: str) -> str:
+    return f"link to a place outside your folders ({target}): not followed"
+
+
 def scan(roots: Iterable[str], rules: IgnoreRules | None = None,
-         cancelled: Callable[[], bool] = lambda: False) -> ScanResult:
+         cancelled: Callable[[], bool] = lambda: False, within: Iterable[str] | None = None) -> ScanResult:
     """Iterative walk that follows links to folders once each (a link loop cannot trap it).
 
-    `rules` (default: the built-in ones) are the watcher's too, so both leave out the same paths."""
+    `rules` (default: the built-in ones) are the watcher's too, so both leave out the same paths.
+    `within` are the library's folders (default: `roots`): a path or link leading outside them is
+    not read but listed in `left_out`. Pass them when `roots` are paths inside (a watcher's)."""
     rules = rules if rules is not None else DEFAULT_RULES
+    roots = list(roots)
+    fence = Confinement(roots if within is None else within)
     result = ScanResult()
     visited: set[tuple[int, int]] = set()
     for root in roots:
+        target = fence.outside(root)
+        if target is not None:  # a watcher's path that is (or is under) a link leading out
+            result.left_out.append((root, outside_reason(target)))
+            continue
         try:
             st = os.stat(root)
         except OSError:
@@ -86,6 +116,10 @@ def scan(roots: Iterable[str], rules: IgnoreRules | None = None,
                     continue
                 try:
                     is_link = entry.is_symlink()
+                    target = fence.outside(entry.path) if is_link else None
+                    if target is not None:
+                        result.left_out.append((entry.path, outside_reason(target)))
+                        continue
                     st = entry.stat(follow_symlinks=True)
                 except OSError as exc:
                     result.problems.append((entry.path, _reason(exc)))

@@ -26,6 +26,7 @@ class Encoder:
     def __init__(self, manifest: ModelManifest, threads: int | None = None, verify: bool = True) -> None:
         import onnxruntime as ort
 
+        _no_telemetry(ort)
         if verify:
             verify_files(manifest)
         self.manifest = manifest
@@ -135,6 +136,14 @@ class Encoder:
         if self.manifest.normalize:
             vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
         return vecs
+
+
+def _no_telemetry(ort) -> None:  # noqa: ANN001 - the onnxruntime module
+    """A belt to seekwise/__init__.py's ORT_DISABLE_TELEMETRY, for a host that imported onnxruntime
+    before seekwise (then the variable came too late): turn its telemetry events off anyway."""
+    disable = getattr(ort, "disable_telemetry_events", None)
+    if disable is not None:
+        disable()
 
 
 def load_tokenizer(manifest: ModelManifest):  # noqa: ANN201 - tokenizers.Tokenizer
