@@ -10,7 +10,7 @@ import numpy as np
 
 from seekwise.core.ann import AnnIndex, AnnSettings
 from seekwise.core.binary import BinaryIndex
-from seekwise.core.errors import LibraryLocked
+from seekwise.core.errors import DiskFull, LibraryDamaged, LibraryLocked
 from seekwise.core.lazy import Lazy
 from seekwise.core.lexical import LexicalIndex
 from seekwise.core.lock import WriterLock
@@ -61,7 +61,7 @@ class DerivedIndexes:
         return binary
 
     def _load_lexical(self) -> LexicalIndex:
-        lexical = LexicalIndex(self.paths.lexical)
+        lexical = LexicalIndex(self.paths.lexical, on_rebuilt=lambda lex: lex.reconcile(self.store))
         if lexical.generation != self.store.generation() and self._may_write():
             lexical.reconcile(self.store)
         return lexical
@@ -84,7 +84,10 @@ class DerivedIndexes:
         if added or removed:
             log.info("%s caught up: +%d -%d chunks", type(index).__name__, added, removed)
             if self._may_write():
-                index.save(generation)
+                try:
+                    index.save(generation)
+                except DiskFull as exc:   # a search must not fail for want of room to cache its index
+                    log.warning("%s", exc)
 
     def _may_write(self) -> bool:
         """A read-only opener writes derived files only when no indexer is running."""
@@ -93,7 +96,7 @@ class DerivedIndexes:
         try:
             with WriterLock(self.paths.writer_lock):
                 return True
-        except (LibraryLocked, OSError):
+        except (LibraryLocked, LibraryDamaged, OSError):
             return False
 
     def current_ann(self) -> AnnIndex:

@@ -29,3 +29,20 @@ class LibraryLocked(SeekwiseError):
 
 class DiskFull(StoreError):
     """The disk holding the library has no room left; nothing committed is lost."""
+
+
+REPAIR_ADVICE = "Run `seekwise repair` to set it aside and rebuild the library from your folders."
+
+
+class LibraryDamaged(StoreError):
+    """A file of the library is damaged: `path` names it, `advice` is the way forward (usually a repair)."""
+
+    def __init__(self, path: object, what: str, advice: str = REPAIR_ADVICE, kind: str = "store") -> None:
+        self.path = path
+        self.what = what
+        self.advice = advice
+        super().__init__(f"the library's {kind} {path} is damaged ({what}). {advice}")
+
+
+class NoLibrary(StoreError):
+    """A read-only command was pointed at a folder that holds no library yet: nothing is created."""

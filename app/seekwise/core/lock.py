@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from seekwise.core.errors import LibraryLocked
+from seekwise.core.errors import LibraryDamaged, LibraryLocked
 
 
 class WriterLock:
@@ -14,7 +14,11 @@ class WriterLock:
         self._fh = None
 
     def acquire(self) -> "WriterLock":
-        fh = open(self.path, "a+")
+        try:
+            fh = open(self.path, "a+")
+        except (IsADirectoryError, NotADirectoryError):
+            raise LibraryDamaged(self.path, "it is not a plain file", kind="lock file",
+                                 advice="Remove it (it holds no data) or run `seekwise repair`.") from None
         try:
             _lock(fh)
         except OSError:

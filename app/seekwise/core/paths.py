@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
+
+from seekwise.core.errors import StoreError
 
 APP_NAME = "seekwise"
 DATA_DIR_ENV = "SEEKWISE_DATA_DIR"
@@ -40,14 +43,46 @@ class LibraryPaths:
         root = Path(data_dir).expanduser() if data_dir else default_data_dir()
         return cls(root.absolute())
 
+    # What Seekwise keeps in a data dir: a folder holding only these is (what is left of) a library.
+    OWN_NAMES = ("store.lmdb", "store.lmdb-lock", "writer.lock", "ann", "lexical.sqlite", "lexical.sqlite-wal",
+                 "lexical.sqlite-shm", "models", "folders.json", "folders.json.tmp", "repair-salvage.started")
+
     def ensure(self) -> "LibraryPaths":
-        """Create the data dir readable by its owner only (it holds the text of private files)."""
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            os.chmod(self.root, 0o700)
-        except OSError:  # e.g. a folder on a filesystem without modes
-            pass
+        """Make the data dir, readable by its owner only (it holds the text of private files). A folder
+        that exists is the user's: its modes are left alone, and one holding other files is refused."""
+        self.check()
+        if not self.root.exists():
+            self.root.mkdir(parents=True, mode=0o700)
+            try:
+                os.chmod(self.root, 0o700)          # mkdir's mode is filtered by the umask
+            except OSError:  # e.g. a folder on a filesystem without modes
+                pass
+        elif not self.store.exists() and not self.is_own_leftovers():
+            raise StoreError(f"{self.root} is not a Seekwise library and is not empty: choose an empty or "
+                             "new folder for the library.")
         return self
+
+    def check(self) -> None:
+        """A data dir that cannot be one (a file, a folder under a file) is said plainly."""
+        for place in (self.root, *self.root.parents):
+            if place.exists() or place.is_symlink():
+                if not place.is_dir():
+                    what = "the data dir" if place == self.root else f"a folder above the data dir {self.root}"
+                    raise StoreError(f"{place} is a file, not a folder, so it cannot be {what}: choose a "
+                                     "folder for the library (--data-dir).")
+                return
+
+    def is_own_leftovers(self) -> bool:
+        """Only files Seekwise makes (or none): a new library may start here."""
+        try:
+            names = os.listdir(self.root)
+        except OSError:
+            return False
+        return all(n in self.OWN_NAMES or ".damaged" in n or n.startswith("seekwise-salvage-") for n in names)
+
+    def has_indexes(self) -> bool:
+        """The derived indexes are there: a library was built here, so an empty store is damage."""
+        return self.lexical.exists() or (self.root / "ann").is_dir()
 
     @property
     def store(self) -> Path:
@@ -68,3 +103,25 @@ class LibraryPaths:
     @property
     def lexical(self) -> Path:
         return self.root / "lexical.sqlite"
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a damaged derived file or folder to NAME.damaged (replacing an older one): kept to look
+    at, out of the way of the one rebuilt in its place."""
+    aside = path.with_name(path.name + ".damaged")
+    if aside.is_dir() and not aside.is_symlink():
+        shutil.rmtree(aside, ignore_errors=True)
+    elif aside.exists() or aside.is_symlink():
+        aside.unlink()
+    os.replace(path, aside)
+    return aside
+
+
+def make_folder(folder: Path, root: Path) -> None:
+    """mkdir -p for a derived folder under the data dir, setting aside any file in its way."""
+    for place in [folder, *folder.parents]:
+        if place == root or root not in place.parents:
+            break
+        if (place.exists() or place.is_symlink()) and not place.is_dir():
+            set_aside(place)
+    folder.mkdir(parents=True, exist_ok=True)

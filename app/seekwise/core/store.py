@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import struct
 import threading
 from collections.abc import Iterable, Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 import lmdb
 import numpy as np
 
-from seekwise.core.errors import DiskFull, StoreError
+from seekwise.core.errors import DiskFull, LibraryDamaged, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +28,13 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 2
 _UPGRADABLE = frozenset({1})
 INITIAL_MAP_SIZE = 1 << 30
+FOLDERS_COPY = "folders.json"
 _CHUNK_HEAD = struct.Struct("<32sIII")  # text digest, start, end, line
 _PAGED = 0x8000_0000  # set in the path length: a 4-byte page number follows the path
 _ID = struct.Struct(">Q")  # big-endian so LMDB's byte order is numeric order
+# LMDB errors that mean the file is not what LMDB wrote: damage, never a bug of ours.
+_DAMAGE = (lmdb.CorruptedError, lmdb.PageNotFoundError, lmdb.InvalidError, lmdb.VersionMismatchError,
+           lmdb.PanicError)
 
 
 def text_digest(chunking_version: str, text: str) -> bytes:
@@ -51,7 +56,11 @@ def decode_id(raw: bytes) -> int:
 
 @dataclass
 class FileRecord:
-    """What we know of one file; status is ok, empty, skipped (not a format we read) or error."""
+    """What we know of one file; status is ok, empty, skipped (not a format we read) or error.
+
+    `stale`: an ok file whose newer version could not be read; its last good chunks stay searchable
+    and `reason` says why (listed among the problems as "stale").
+    """
 
     path: str
     size: int
@@ -64,11 +73,19 @@ class FileRecord:
     chunking: str = ""
     chunk_ids: list[int] = field(default_factory=list)
     indexed_at: float = 0.0
+    stale: bool = False
 
     def encode(self) -> bytes:
         data = asdict(self)
         del data["path"]
+        if not self.stale:  # written only when set: every other record reads as before in older versions
+            del data["stale"]
         return json.dumps(data, separators=(",", ":")).encode()
+
+    @property
+    def problem(self) -> str | None:
+        """What the problems list calls this file, or None when it is not one."""
+        return "stale" if self.stale else self.status if self.status in ("skipped", "error") else None
 
     @classmethod
     def decode(cls, path: str, raw: bytes) -> "FileRecord":
@@ -177,12 +194,20 @@ class _Gate:
 class Store:
     """One LMDB environment. Writes come from one writer; reads are short and may run in any thread."""
 
-    def __init__(self, path: Path, readonly: bool = False) -> None:
+    def __init__(self, path: Path, readonly: bool = False, new_ok: bool = True) -> None:
+        """`new_ok=False`: the library has other files, so an empty store is damage, not a new one."""
         self.path = Path(path)
         self.readonly = readonly
         if readonly and not self.path.exists():
             raise StoreError(f"No library at {self.path.parent} (nothing indexed yet)")
-        self.env = _envs.acquire(self.path, readonly)
+        self.env = _envs.acquire(self.path, readonly, new_ok)
+        try:
+            self._open_dbs()
+        except BaseException:
+            _envs.release(self.path)
+            raise
+
+    def _open_dbs(self) -> None:
         self._closed = False
         self._gate = _envs.gate(self.path)
         self._write_lock = _envs.write_lock(self.path)
@@ -196,12 +221,29 @@ class Store:
                 with self.env.begin(write=True) as txn:
                     handles = [self.env.open_db(n, txn=txn, create=True) for n in names]
         except lmdb.NotFoundError as exc:
-            raise StoreError(f"The library store {self.path} is incomplete; index again to repair it") from exc
+            raise LibraryDamaged(self.path, "its tables are missing") from exc
+        except _DAMAGE as exc:
+            raise LibraryDamaged(self.path, _reason(exc)) from exc
         self.files, self.problems, self.chunks, self.vectors, self.meta = handles
         with self.read() as txn:
             self._check_schema(txn)
         if not self.readonly and txn_needs_schema(self):
             self._write(lambda t: t.put(b"schema", str(SCHEMA_VERSION).encode(), db=self.meta))
+        if not self.readonly and not self.folders_copy.exists():
+            self._copy_folders(self.get_meta("roots", []))
+
+    @property
+    def folders_copy(self) -> Path:
+        """The folder list beside the store: what a repair indexes when the store itself is lost."""
+        return self.path.with_name(FOLDERS_COPY)
+
+    def _copy_folders(self, roots: object) -> None:
+        tmp = self.folders_copy.with_name(FOLDERS_COPY + ".tmp")
+        try:
+            tmp.write_text(json.dumps(roots))
+            os.replace(tmp, self.folders_copy)
+        except OSError as exc:      # a convenience for repair: never a reason to fail a write
+            log.info("cannot write %s: %s", self.folders_copy, exc)
 
     def _adopt_map_size(self) -> None:
         """Take the larger of our default and what another process already grew the map to."""
@@ -233,14 +275,17 @@ class Store:
         """A short read transaction; adopts a map another process grew."""
         with self._gate.read():
             try:
-                txn = self.env.begin(buffers=False)
-            except lmdb.MapResizedError:
-                self.env.set_mapsize(0)
-                txn = self.env.begin(buffers=False)
-            try:
-                yield txn
-            finally:
-                txn.abort()
+                try:
+                    txn = self.env.begin(buffers=False)
+                except lmdb.MapResizedError:
+                    self.env.set_mapsize(0)
+                    txn = self.env.begin(buffers=False)
+                try:
+                    yield txn
+                finally:
+                    txn.abort()
+            except _DAMAGE as exc:
+                raise LibraryDamaged(self.path, _reason(exc)) from exc
 
     def get_meta(self, key: str, default: object = None) -> object:
         with self.read() as txn:
@@ -366,11 +411,21 @@ class Store:
                     self._grow()
                 except lmdb.MapResizedError:
                     self.env.set_mapsize(0)
-                except (lmdb.DiskError, OSError) as exc:
-                    if getattr(exc, "errno", None) == errno.ENOSPC or "No space" in str(exc):
+                except _DAMAGE as exc:
+                    raise LibraryDamaged(self.path, _reason(exc)) from exc
+                except (lmdb.Error, OSError) as exc:
+                    # LMDB says EIO when a write comes up short, which is how a full disk often shows
+                    if getattr(exc, "errno", None) == errno.ENOSPC or "No space" in str(exc) or self._disk_full():
                         raise DiskFull(f"The disk holding {self.path} is full; the last batch was not "
                                        "saved, everything before it is safe.") from exc
                     raise StoreError(f"Cannot write the library store {self.path}: {exc}") from exc
+
+    def _disk_full(self) -> bool:
+        """Less room than a batch needs (a few MB) on the store's filesystem."""
+        try:
+            return shutil.disk_usage(self.path.parent).free < 4 << 20
+        except OSError:
+            return False
 
     def _grow(self) -> None:
         with self._gate.exclusive():
@@ -382,6 +437,8 @@ class Store:
         def fn(txn: lmdb.Transaction) -> None:
             txn.put(key.encode(), json.dumps(value).encode(), db=self.meta)
         self._write(fn)
+        if key == "roots":
+            self._copy_folders(value)
 
     def commit(self, changes: list[FileChange], removed_paths: Iterable[str],
                vectors: dict[bytes, np.ndarray], model_version: str,
@@ -411,11 +468,11 @@ class Store:
                     added.append((cid, ch.digest))
                 key = os.fsencode(rec.path)
                 txn.put(key, rec.encode(), db=self.files)
-                if rec.status in ("skipped", "error"):
-                    txn.put(key, json.dumps({"status": rec.status, "reason": rec.reason}).encode(),
-                            db=self.problems)
-            for rec in touched:
-                txn.put(os.fsencode(rec.path), rec.encode(), db=self.files)
+                self._put_problem(txn, key, rec)
+            for rec in touched:  # the record alone: its chunks stay (same content, or a stale file's)
+                key = os.fsencode(rec.path)
+                txn.put(key, rec.encode(), db=self.files)
+                self._put_problem(txn, key, rec)
             generation = int(json.loads(txn.get(b"generation", b"0", db=self.meta))) + 1
             txn.put(b"next_id", str(next_id).encode(), db=self.meta)
             if vectors_pending is not None:  # chunks committed ahead of their vectors, or caught up
@@ -424,6 +481,13 @@ class Store:
             return CommitResult(added, removed, generation)
 
         return self._write(fn)
+
+    def put_raw_vectors(self, items: list[tuple[bytes, bytes]]) -> None:
+        """Vectors under their full keys (model:digest), as a repair carries them over from a damaged store."""
+        def fn(txn: lmdb.Transaction) -> None:
+            for key, raw in items:
+                txn.put(key, raw, db=self.vectors)
+        self._write(fn)
 
     def clear(self, keep_vectors: bool = False, keep_roots: bool = False) -> int:
         """Forget every file and chunk (and the vector cache and the folder list unless kept) in one
@@ -436,7 +500,17 @@ class Store:
             generation = int(json.loads(txn.get(b"generation", b"0", db=self.meta))) + 1
             txn.put(b"generation", str(generation).encode(), db=self.meta)
             return generation
-        return self._write(fn)
+        generation = self._write(fn)
+        if not keep_roots:
+            self._copy_folders([])
+        return generation
+
+    def _put_problem(self, txn: lmdb.Transaction, key: bytes, rec: FileRecord) -> None:
+        kind = rec.problem
+        if kind:
+            txn.put(key, json.dumps({"status": kind, "reason": rec.reason}).encode(), db=self.problems)
+        else:
+            txn.delete(key, db=self.problems)
 
     def _drop_file(self, txn: lmdb.Transaction, path: str) -> list[int]:
         key = os.fsencode(path)
@@ -449,6 +523,12 @@ class Store:
             txn.delete(encode_id(cid), db=self.chunks)
         txn.delete(key, db=self.files)
         return ids
+
+
+def _reason(exc: lmdb.Error) -> str:
+    """LMDB's words without the function name and error code it puts first."""
+    text = str(exc)
+    return "LMDB reports: " + (text.rsplit(": ", 1)[-1] if ": " in text else text or type(exc).__name__)
 
 
 def txn_needs_schema(store: Store) -> bool:
@@ -469,12 +549,12 @@ class _Environments:
         self._lock = threading.Lock()
         self._open: dict[str, list] = {}  # path -> [env, users, gate, write lock]
 
-    def acquire(self, path: Path, readonly: bool) -> lmdb.Environment:
+    def acquire(self, path: Path, readonly: bool, new_ok: bool = True) -> lmdb.Environment:
         key = os.path.realpath(path)
         with self._lock:
             entry = self._open.get(key)
             if entry is None:
-                entry = [self._open_env(path, readonly), 0, _Gate(), threading.Lock()]
+                entry = [self._open_env(path, readonly, new_ok), 0, _Gate(), threading.Lock()]
                 self._open[key] = entry
             elif not readonly and entry[0].flags()["readonly"]:
                 raise StoreError(f"The library store {path} is open read-only in this process")
@@ -482,13 +562,29 @@ class _Environments:
             return entry[0]
 
     @staticmethod
-    def _open_env(path: Path, readonly: bool) -> lmdb.Environment:
+    def _open_env(path: Path, readonly: bool, new_ok: bool = True) -> lmdb.Environment:
+        """Checked before LMDB maps it: a short file would end the process with SIGBUS."""
+        header = read_header(path) if path.exists() or path.is_symlink() else None
+        if header is None and not new_ok:
+            raise LibraryDamaged(path, "it is empty or missing, yet the library's indexes are there")
+        lock = Path(str(path) + "-lock")
         try:
             writable = not readonly or os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
             return lmdb.open(str(path), subdir=False, max_dbs=8, map_size=INITIAL_MAP_SIZE,
                              readonly=not writable, readahead=False, max_readers=256, lock=True)
+        except _DAMAGE as exc:
+            raise LibraryDamaged(path, _reason(exc)) from exc
         except lmdb.Error as exc:
-            raise StoreError(f"Cannot open the library store {path}: {exc}") from exc
+            if lock.is_dir() or lock.exists() and not lock.is_file():
+                raise LibraryDamaged(lock, "it is not a plain file", kind="lock file",
+                                     advice="Remove it (it holds no data; Seekwise makes a new one) "
+                                            "or run `seekwise repair`.") from exc
+            if isinstance(exc, lmdb.ReadonlyError) or "ermission denied" in str(exc):
+                raise StoreError(f"Cannot open the library's store {path} (permission denied): give your "
+                                 f"user read and write access to it, {lock.name} and their folder.") from exc
+            if getattr(exc, "errno", None) == errno.ENOSPC or "No space" in str(exc):
+                raise DiskFull(f"The disk holding {path} is full: free some space and try again.") from exc
+            raise StoreError(f"Cannot open the library's store {path}: {exc}") from exc
 
     def gate(self, path: Path) -> _Gate:
         return self._open[os.path.realpath(path)][2]
@@ -507,3 +603,129 @@ class _Environments:
 
 
 _envs = _Environments()
+
+
+# -- the file's own header, read before LMDB maps it ----------------------------------------------
+# LMDB 0.9 (what py-lmdb bundles), 64-bit: a page header (pgno u64, pad u16, flags u16, lower u16,
+# upper u16), then on pages 0 and 1 MDB_meta: magic u32, version u32, address, mapsize, two MDB_db
+# (pad = page size in the free DB's, flags, depth, branch/leaf/overflow pages, entries, root), last
+# page, txnid. Mapping a file shorter than the pages its header names ends in SIGBUS on first touch,
+# so the length is checked here, with pread, first.
+
+_PAGEHDR = 16
+_META = struct.Struct("=IIQQ48s48sQQ")
+_DB = struct.Struct("=IHHQQQQQ")
+_NODE = struct.Struct("=HHHH")
+_MAGIC, _DATA_VERSION = 0xBEEFC0DE, 1
+_P_BRANCH, _P_LEAF, _P_OVERFLOW, _P_META, _F_BIGDATA = 0x01, 0x02, 0x04, 0x08, 0x01
+_P_INVALID = (1 << 64) - 1
+
+
+@dataclass(frozen=True)
+class StoreHeader:
+    page_size: int
+    last_page: int
+    txnid: int
+    free_root: int
+
+    @property
+    def needed_bytes(self) -> int:
+        return (self.last_page + 1) * self.page_size
+
+
+def read_header(path: Path) -> StoreHeader | None:
+    """The newer of the two meta pages; None for an empty file (LMDB makes a new store of it).
+    Raises LibraryDamaged when the header is unreadable or names pages the file does not hold."""
+    if struct.calcsize("P") != 8:   # pragma: no cover - a 32-bit build lays the meta out otherwise
+        return None
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size == 0:
+                return None
+            first = _read_meta(fh, 0, size, path)
+            second = _read_meta(fh, first.page_size, size, path)
+            newest = second if second.txnid > first.txnid else first
+            if size < newest.needed_bytes and not _tail_is_free(fh, newest, size):
+                raise LibraryDamaged(path, f"shorter than its own header says: {size:,} of "
+                                           f"{newest.needed_bytes:,} bytes")
+            return newest
+    except IsADirectoryError:
+        raise LibraryDamaged(path, "it is a folder, not a file") from None
+    except PermissionError as exc:
+        raise StoreError(f"Cannot read the library's store {path} ({exc.strerror}): give your user "
+                         "read and write access to it and to its folder.") from None
+
+
+def _read_meta(fh, offset: int, size: int, path: Path) -> StoreHeader:  # noqa: ANN001
+    raw = os.pread(fh.fileno(), _PAGEHDR + _META.size, offset)
+    if len(raw) < _PAGEHDR + _META.size:
+        raise LibraryDamaged(path, f"shorter than its own header: {size:,} bytes")
+    flags = struct.unpack_from("=H", raw, 10)[0]
+    magic, version, _, _, free_db, _, last_page, txnid = _META.unpack_from(raw, _PAGEHDR)
+    if not flags & _P_META or magic != _MAGIC:
+        raise LibraryDamaged(path, "it does not start with an LMDB header")
+    if version != _DATA_VERSION:
+        raise LibraryDamaged(path, f"LMDB data version {version}, this Seekwise reads {_DATA_VERSION}")
+    page_size, *_, free_root = _DB.unpack(free_db)
+    if page_size < 512 or page_size > 0x10000 or page_size & (page_size - 1):
+        raise LibraryDamaged(path, f"its header names a page size of {page_size}")
+    return StoreHeader(page_size, last_page, txnid, free_root)
+
+
+def _tail_is_free(fh, head: StoreHeader, size: int) -> bool:  # noqa: ANN001
+    """LMDB may leave the last pages unwritten when its free list holds them: accept a short file
+    only if every page it lacks is on the free list (read with pread, never a map)."""
+    pages = size // head.page_size
+    if head.last_page + 1 - pages > 1 << 20:
+        return False
+    free = free_pages(fh, head, pages)
+    return free is not None and set(range(pages, head.last_page + 1)) <= free
+
+
+def free_pages(fh, head: StoreHeader, pages: int) -> set[int] | None:  # noqa: ANN001
+    """Every page number on the free list of `head`; None if walking it needs a page past `pages`
+    or finds something LMDB would not have written."""
+    psize, free = head.page_size, set()
+    if head.free_root == _P_INVALID:
+        return free
+
+    def page(pgno: int, count: int = 1) -> bytes | None:
+        if pgno + count > pages:
+            return None
+        raw = os.pread(fh.fileno(), psize * count, pgno * psize)
+        return raw if len(raw) == psize * count else None
+
+    todo, seen = [head.free_root], set()
+    while todo:
+        pgno = todo.pop()
+        raw = page(pgno) if pgno not in seen else None
+        if raw is None:
+            return None
+        seen.add(pgno)
+        flags, lower = struct.unpack_from("=HH", raw, 10)
+        for i in range(max(0, lower - _PAGEHDR) // 2):
+            (ptr,) = struct.unpack_from("=H", raw, _PAGEHDR + 2 * i)
+            if ptr + _NODE.size > psize:
+                return None
+            lo, hi, nflags, ksize = _NODE.unpack_from(raw, ptr)
+            if flags & _P_BRANCH:
+                todo.append(lo | hi << 16 | nflags << 32)
+                continue
+            if not flags & _P_LEAF:
+                return None
+            data, dsize, start = raw, lo | hi << 16, ptr + _NODE.size + ksize
+            if nflags & _F_BIGDATA:
+                if start + 8 > psize:
+                    return None
+                (over,) = struct.unpack_from("=Q", raw, start)
+                data, start = page(over, (_PAGEHDR + dsize + psize - 1) // psize), _PAGEHDR
+                if data is None:
+                    return None
+            if dsize < 8 or start + dsize > len(data):
+                return None
+            (count,) = struct.unpack_from("=Q", data, start)
+            if 8 * (count + 1) > dsize:
+                return None
+            free.update(struct.unpack_from(f"={count}Q", data, start + 8))
+    return free
