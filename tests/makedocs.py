@@ -204,10 +204,11 @@ BILLION_LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol">'
                             for i in range(1, 10)) + "]>")
 
 
-def zip_bomb_docx(gigabytes: int = 1) -> bytes:
+def zip_bomb_docx(gigabytes: int = 1, declared_size: int | None = None) -> bytes:
     """A DOCX whose document.xml inflates to `gigabytes` GiB of well-formed XML (the body is blank space),
     built without ever holding it: deflate output after a full flush depends only on the input, so one
-    compressed MiB is repeated, and the zip is written by hand around it (sizes and CRC all correct).
+    compressed MiB is repeated, and the zip is written by hand around it (sizes and CRC all correct,
+    unless `declared_size` makes the headers lie about the inflated size).
     """
     head = f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{W_NS}"><w:body>'.encode()
     tail = b"</w:body></w:document>"
@@ -221,7 +222,7 @@ def zip_bomb_docx(gigabytes: int = 1) -> bytes:
     for _ in range(count):
         crc = zlib.crc32(block, crc)
     crc = zlib.crc32(tail, crc)
-    size = len(head) + (count << 20) + len(tail)
+    size = declared_size if declared_size is not None else len(head) + (count << 20) + len(tail)
     members = [("[Content_Types].xml", _CONTENT_TYPES.encode(), 0), ("word/document.xml", data, size)]
     out = io.BytesIO()
     central = io.BytesIO()
@@ -239,6 +240,19 @@ def zip_bomb_docx(gigabytes: int = 1) -> bytes:
     cd = central.getvalue()
     cd_offset = out.tell()
     out.write(cd + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(cd), cd_offset, 0))
+    return out.getvalue()
+
+
+def table_docx(rows: int, late_row: int, late_words: list[str], compresslevel: int = 9) -> bytes:
+    """A DOCX holding one table of `rows` rows of short repeated cells, `late_words` in row `late_row`:
+    at level 9 a 40,000-row table is ~70 KB inflating ~230-fold, like a real exported spreadsheet."""
+    cells = [["ok", "yes", "ok", "no"] for _ in range(rows)]
+    cells[late_row] = late_words
+    plain = zipfile.ZipFile(io.BytesIO(docx(w_table(cells))))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as z:
+        for info in plain.infolist():
+            z.writestr(info.filename, plain.read(info))
     return out.getvalue()
 
 

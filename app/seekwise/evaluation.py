@@ -203,15 +203,17 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from seekwise.cli import positive_int  # the command line's checked numbers (imported late: cli imports us)
+
     defaults = FusionSettings()
     p.add_argument("folder", help="a BEIR data set: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
     p.add_argument("--split", default="test", help="qrels/<split>.tsv to score against (default test)")
     p.add_argument("--json", dest="json_out", help="write the figures to this JSON file")
     p.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, of {', '.join(MODES)}")
-    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--threads", type=positive_int(256), default=None)
     p.add_argument("--library", help="build the library here and keep it; a second run re-indexes nothing")
     p.add_argument("--rrf-k", type=float, default=defaults.k, help=f"fusion constant (default {defaults.k:g})")
     p.add_argument("--dense-weight", type=float, default=defaults.dense_weight)
     p.add_argument("--lexical-weight", type=float, default=defaults.lexical_weight)
-    p.add_argument("--oversample", type=int, default=4, help="binary mode: candidates per wanted chunk")
-    p.add_argument("--max-queries", type=int, default=None, help="score only the first N judged queries")
+    p.add_argument("--oversample", type=positive_int(1_000), default=4, help="binary mode: candidates per wanted chunk")
+    p.add_argument("--max-queries", type=positive_int(10**9), default=None, help="score only the first N judged queries")

@@ -169,10 +169,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from seekwise.cli import positive_int  # the command line's checked numbers (imported late: cli imports us)
+
     p.add_argument("source", help="an indexed library whose real vectors seed the benchmark")
-    p.add_argument("--scale", type=int, default=100_000, help="chunks in the benchmark library")
+    p.add_argument("--scale", type=positive_int(10**9), default=100_000, help="chunks in the benchmark library")
     p.add_argument("--work", required=True, help="folder for the benchmark libraries (reused across runs)")
-    p.add_argument("--queries", type=int, default=200, help="how many queries")
+    p.add_argument("--queries", type=positive_int(10**6), default=200, help="how many queries")
     p.add_argument("--beir-queries", help="a BEIR folder whose queries.jsonl adds out-of-domain queries "
                                           "(recall reported apart)")
     p.add_argument("--json", dest="json_out")

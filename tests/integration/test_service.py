@@ -176,7 +176,7 @@ def test_seekwise_watch_keeps_another_process_up_to_date(tmp_path, corpus):
     def search(query: str) -> list[str]:
         out = subprocess.run([sys.executable, "-m", "seekwise", "search", "--json", "--mode", "lexical", query],
                              env=env, capture_output=True, text=True, timeout=60)
-        assert out.returncode == 0, out.stderr
+        assert out.returncode in (0, 1) and "Traceback" not in out.stderr, out.stderr  # 1: nothing (yet)
         return [os.path.basename(json.loads(line)["path"]) for line in out.stdout.splitlines() if line.strip()]
 
     watch = subprocess.Popen([sys.executable, "-m", "seekwise", "watch", str(corpus)], env=env,

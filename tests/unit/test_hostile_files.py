@@ -82,14 +82,48 @@ def test_broken_files_give_a_clear_reason(iso, tmp_path, name):
     assert time.perf_counter() - t0 < 2
 
 
+BOMB = "compressed archive expands beyond 128 MB (a zip bomb?)"
+
+
 def test_zip_bomb_stops_early_in_little_time_and_memory(iso, tmp_path):
     bomb = tmp_path / "bomb.docx"
     bomb.write_bytes(mk.zip_bomb_docx(1))  # 1 GiB of XML in about 1 MB
     assert bomb.stat().st_size < 2 << 20
     t0 = time.perf_counter()
-    assert outcome(iso, bomb) == ("error", "compressed archive expands over 200-fold (a zip bomb?)")
+    assert outcome(iso, bomb) == ("error", BOMB)
     assert time.perf_counter() - t0 < 3
     assert outcome(iso, tmp_path / "bomb.docx")[0] == "error"  # and again: the worker survived it
+
+
+@pytest.mark.parametrize("declared", [4_000_000_000, 0, 1000])
+def test_a_zip_bomb_that_lies_about_its_size_is_still_stopped(iso, tmp_path, declared):
+    """Headers claiming 4 GB, nothing or 1 KB change nothing: the budget counts what comes out.
+    Inflating stops at the cap (or at the claimed size, where the checksum then fails)."""
+    bomb = tmp_path / "liar.docx"
+    bomb.write_bytes(mk.zip_bomb_docx(1, declared_size=declared))
+    t0 = time.perf_counter()
+    found = outcome(iso, bomb)
+    assert found == ("error", BOMB) if declared > 1 << 30 else found[0] == "error"
+    assert time.perf_counter() - t0 < 3
+    assert read_as_indexer(iso, _write(tmp_path / "after.docx", mk.docx(mk.w_p("still fine")))).text == "still fine"
+
+
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+def test_a_small_docx_with_a_huge_table_is_not_a_bomb(tmp_path):
+    """A ~70 KB DOCX of 40,000 table rows inflates 16 MB (over 200-fold): legitimate, so it reads in
+    full, its last rows included (in the worker, with the indexer's default time limit)."""
+    path = _write(tmp_path / "table.docx", mk.table_docx(40_000, 39_000, ["zanzibar", "quokka", "ok", "no"]))
+    assert path.stat().st_size < 100_000
+    worker = isolate.Isolator()
+    try:
+        doc = read_as_indexer(worker, path)
+    finally:
+        worker.close()
+    assert "zanzibar | quokka" in doc.text and doc.text.count("\n") >= 39_999
 
 
 def test_deep_nesting_is_read_in_linear_time(iso, tmp_path):

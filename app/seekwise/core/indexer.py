@@ -122,7 +122,9 @@ class Indexer:
         notify(prog, force=True)
         t0 = time.monotonic()
 
-        seen = scan(roots, self.rules, cancelled=cancel.is_set)
+        # The library's folders fence the scan (`roots` may be paths inside them: a watcher's, a rescan's);
+        # a bare store with none: the roots given.
+        seen = scan(roots, self.rules, cancelled=cancel.is_set, within=self.store.get_meta("roots", None) or None)
         if cancel.is_set():
             raise Interrupted()
         report.files_seen = len(seen.files)
@@ -146,6 +148,13 @@ class Indexer:
                 batch.changes.append(FileChange(FileRecord(path, 0, 0, status="error", reason=reason,
                                                            indexed_at=time.time())))
             report.files_failed += 1
+        for path, reason in seen.left_out:  # links leading out of the folders: listed, never read
+            old = self.store.get_file(path)
+            if old is None or (old.status, old.reason) != ("skipped", reason):
+                batch.changes.append(FileChange(FileRecord(path, 0, 0, status="skipped", reason=reason,
+                                                           indexed_at=time.time())))
+            report.files_skipped += 1
+            report.problems.append((path, reason))
         last_commit = last_save = time.monotonic()
         self._pending_elsewhere = bool(self.store.get_meta("vectors_pending"))  # a run killed mid-batch
         try:
@@ -212,7 +221,7 @@ class Indexer:
             else:
                 report.files_unchanged += 1
         guarded = tuple(d + os.sep for d in seen.unreadable_dirs)
-        problem_paths = {p for p, _ in seen.problems}
+        problem_paths = {p for p, _ in seen.problems} | {p for p, _ in seen.left_out}
         removed = [p for p in known if p not in seen_paths and p not in problem_paths
                    and not p.startswith(guarded)]
         return todo, removed
@@ -221,6 +230,8 @@ class Indexer:
         """A better extractor or new chunking rules mean the file is read again."""
         if rec.status == "unsupported":
             return extract.is_supported(path)
+        if rec.stale:  # its version on disk failed to read: again when it changes, not on every run
+            return False
         if rec.status in ("ok", "empty"):
             return rec.chunking != self.chunking_version or rec.extractor != extract.extractor_id(path)
         # A failure to read (no extractor recorded) is tried again; a failure of the content only
@@ -246,6 +257,8 @@ class Indexer:
             self._fail(rec, "skipped", exc.reason, batch, report)
             return
         except extract.ExtractionError as exc:
+            if self._keep_last_good(f, exc, batch, report):
+                return
             rec.extractor = "" if exc.retry else extract.extractor_id(f.path)
             self._fail(rec, "error", exc.reason, batch, report)
             return
@@ -288,7 +301,28 @@ class Indexer:
         if old.sha256 != rec.sha256 or self._outdated(replace(old, size=rec.size), f.path):
             return False
         report.files_touched += 1
-        batch.touched.append(replace(old, size=rec.size, mtime_ns=f.mtime_ns))
+        # Back to the content we hold: a stale file is current again.
+        batch.touched.append(replace(old, size=rec.size, mtime_ns=f.mtime_ns, stale=False,
+                                     reason="" if old.stale else old.reason))
+        return True
+
+    def _keep_last_good(self, f: SeenFile, exc: extract.ExtractionError, batch: _Batch, report: IndexReport) -> bool:
+        """A new version that fails to read (damaged, too slow, a bomb) must not take the last good one
+        out of the library: its chunks and vectors stay, the record says it is stale and why. A file
+        never read well is an error as before; a refused one (too large, encrypted) is skipped as before.
+
+        The stale record takes the new size and mtime, so the broken version is not read again until it
+        changes; after a failure of access (retry) it keeps the old ones, so the next run tries again.
+        """
+        old = self.store.get_file(f.path)
+        if old is None or old.status != "ok" or not old.chunk_ids:
+            return False
+        reason = f"could not re-read the new version: {exc.reason}; showing the last good version"
+        size, mtime_ns = (old.size, old.mtime_ns) if exc.retry else (f.size, f.mtime_ns)
+        batch.touched.append(replace(old, size=size, mtime_ns=mtime_ns, stale=True, reason=reason,
+                                     indexed_at=time.time()))
+        report.files_failed += 1
+        report.problems.append((f.path, reason))
         return True
 
     def _fail(self, rec: FileRecord, status: str, reason: str, batch: _Batch, report: IndexReport) -> None:

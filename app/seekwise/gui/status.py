@@ -8,10 +8,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QHBoxLayout, Q
 
 from seekwise.core.library import LibraryStatus
 from seekwise.core.service import ServiceState
-
-
-def _n(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
+from seekwise.core.wording import plural
 
 
 def describe_state(state: ServiceState | None) -> str:
@@ -22,7 +19,7 @@ def describe_state(state: ServiceState | None) -> str:
     if s == "indexing":
         pct = f" {100 * state.files_done // state.files_todo}%" if state.files_todo else ""
         eta = f", about {_duration(state.eta_s)} left" if state.eta_s and state.eta_s > 5 else ""
-        return f"Indexing{pct} ({state.files_done:,} of {state.files_todo:,} files{eta})"
+        return f"Indexing{pct} ({state.files_done:,} of {plural(state.files_todo, 'file')}{eta})"
     if s == "scanning":
         return "Looking for changes…"
     if s == "paused":
@@ -106,7 +103,7 @@ class StatusLine(QFrame):
     def _refresh(self) -> None:
         parts = []
         if self.status is not None:
-            parts.append(_n(self.status.by_status.get("ok", 0), "file") + " indexed")
+            parts.append(plural(self.status.by_status.get("ok", 0), "file") + " indexed")
         if self.state is not None and self.state.queued:
             parts.append(f"{self.state.queued:,} queued")
         if self.search_ms is not None:
@@ -115,7 +112,7 @@ class StatusLine(QFrame):
         skipped = self.status.by_status.get("skipped", 0) if self.status else 0
         errors = self.error_count
         if errors or skipped:
-            self.errors.setText(_n(errors, "error") if errors else f"{skipped:,} skipped")
+            self.errors.setText(plural(errors, "error") if errors else f"{skipped:,} skipped")
             self.errors.setObjectName("errors" if errors else "link")
             self.errors.style().unpolish(self.errors)
             self.errors.style().polish(self.errors)
@@ -130,7 +127,9 @@ class ProblemsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Files Seekwise could not index")
         self.resize(760, 420)
+        stale = any(kind == "stale" for _, kind, _ in problems)
         intro = QLabel("These files were skipped or could not be read. Everything else was indexed."
+                       + (" A stale file is still found by its last version that could be read." if stale else "")
                        if problems else "Every file was indexed.", wordWrap=True)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["File", "Problem", "Why"])
