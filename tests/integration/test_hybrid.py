@@ -54,17 +54,80 @@ def test_phrase_is_required_and_exclusion_removes(indexed):
     assert lib.search('"no such phrase anywhere"', k=10) == []
 
 
+EVERY_SEARCH = [(mode, dense) for mode in ("hybrid", "dense") for dense in ("hnsw", "binary", "exact")] + \
+    [("lexical", "hnsw")]
+
+
+def test_excluded_word_removes_the_whole_file_in_every_mode(indexed):
+    """`-bond`: the tenancy agreement says "bond" four times, all in one of its passages; its other
+    passages still match "deposit back", and dropping passages (not files) would let it through."""
+    lib, corpus = indexed
+    tenancy = lib.store.get_file(str((corpus / "tenancy-agreement.txt").resolve()))
+    texts = [c.text.lower() for c in lib.store.get_chunks(tenancy.chunk_ids)]
+    assert len(texts) >= 3 and 1 <= sum("bond" in t for t in texts) < len(texts)
+    others = {"code/retry.py", "notes/bicycle.html", "notes/sourdough.md", "notes/tax-return.txt",
+              "notes/tomatoes.txt"}
+    for mode, dense in EVERY_SEARCH:
+        assert "tenancy-agreement.txt" in paths(lib.search("deposit back", mode=mode, dense=dense), corpus)
+        for query in ("deposit back -bond", "deposit back -BOND", "deposit back -bonds",
+                      'deposit back -"security bond"', "-bond deposit -xylophone back"):
+            got = paths(lib.search(query, mode=mode, dense=dense), corpus)
+            assert "tenancy-agreement.txt" not in got, (mode, dense, query, got)
+            if mode == "dense":   # the exclusion bars one file and starves no other
+                assert set(got) == others, (mode, dense, query, got)
+        assert "tenancy-agreement.txt" in paths(lib.search("deposit back -xylophone", mode=mode, dense=dense),
+                                                corpus)
+
+
+def test_phrase_must_occur_in_the_passage_shown_in_every_mode(indexed):
+    """A phrase is required of the passage a hit shows (so it can be marked there), not only of the
+    file: the words point at the bond clause, the phrase is in the last passage, which is shown."""
+    lib, corpus = indexed
+    query = '"two months notice" security deposit returned at the end of the tenancy'
+    for mode, dense in EVERY_SEARCH:
+        hits = lib.search(query, mode=mode, dense=dense)
+        assert paths(hits, corpus) == ["tenancy-agreement.txt"], (mode, dense)
+        best = hits[0].best
+        assert "two months' notice" in best.text and not hits[0].others, (mode, dense)
+        assert best.mark_kind == "words" and "two months' notice" in [best.text[s:e] for s, e in best.marks]
+        assert lib.search('"security bond" -tenancy', mode=mode, dense=dense) == []
+        assert lib.search('"months security"', mode=mode, dense=dense) == []   # words apart are no phrase
+    without = lib.search("security deposit returned at the end of the tenancy", mode="dense")
+    assert "two months" not in without[0].best.text   # the phrase, not the words, chose that passage
+
+
 def test_words_are_marked_and_a_semantic_hit_marks_its_closest_sentence(indexed):
     lib, corpus = indexed
     hit = lib.search("greenhouse tomatoes", k=1)[0]
     marked = {hit.text[s:e].lower() for s, e in hit.best.marks}
     assert hit.best.mark_kind == "words" and {"greenhouse", "tomatoes"} <= marked
     hit = lib.search("when is the rental money paid", k=1, mode="dense")[0]
-    if hit.best.mark_kind == "sentence":  # only when none of the query's words occur in the passage
-        (start, end), = hit.best.marks
-        assert 0 <= start < end <= len(hit.text)
+    assert hit.best.mark_kind == "sentence"   # none of the query's words occur in the passage
+    (start, end), = hit.best.marks
+    assert "pay the rent monthly" in hit.text[start:end]
     text, marks = snippet("word " * 100 + "needle " + "word " * 100, width=80, marks=((500, 506),))
     assert [text[s:e] for s, e in marks] == ["needle"] and len(text) < 100
+
+
+CLOSEST_THIRD = ("The committee met on Tuesday to review the annual budget. Several members asked about the "
+                 "new parking rules for visitors. The cat curled up by the fire and purred while the rain "
+                 "fell outside. Minutes of the meeting will be circulated to everyone next week. Any "
+                 "objections should be sent to the secretary in writing.")
+
+
+def test_the_sentence_marked_is_the_one_closest_in_meaning(library, tmp_path):
+    """One passage of five sentences; the third means the query, which shares no word with it."""
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    (folder / "minutes.txt").write_text(CLOSEST_THIRD + "\n")
+    library.index([folder])
+    for mode in ("dense", "hybrid"):
+        hits = library.search("a kitten sleeping near the fireplace", k=1, mode=mode)
+        best = hits[0].best
+        assert best.mark_kind == "sentence", mode
+        (start, end), = best.marks
+        assert best.text[start:end] == "The cat curled up by the fire and purred while the rain fell outside.", \
+            (mode, best.text[start:end])
 
 
 def test_filters_by_type_folder_path_and_date(indexed):

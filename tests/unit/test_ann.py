@@ -33,6 +33,22 @@ def test_search_agrees_with_exact(tmp_path):
     assert np.mean(recall) > 0.95
 
 
+def test_denied_ids_are_barred_during_the_search(tmp_path):
+    vecs, ids = unit(2000), np.arange(10, 2010)
+    ann = make(tmp_path)
+    ann.add(ids, vecs)
+    q = unit(1, seed=3)[0]
+    first, _ = ann.search(q, 10)
+    got, _ = ann.search(q, 10, denied=first[:5])
+    assert len(got) == 10 and not set(got.tolist()) & set(first[:5].tolist())
+    assert set(first[5:].tolist()) <= set(got.tolist())
+    got, _ = ann.search(q, 10, allowed=first[:8], denied=first[:2])
+    assert sorted(got.tolist()) == sorted(first[2:8].tolist())
+    nearly_all = ids[ids != first[0]]
+    got, _ = ann.search(q, 10, denied=nearly_all[:-3])   # three left: three back
+    assert sorted(got.tolist()) == sorted([int(first[0]), *nearly_all[-3:].tolist()])
+
+
 def test_removed_ids_are_never_returned_and_slots_are_reused(tmp_path):
     vecs = unit(300)
     ann = make(tmp_path)

@@ -37,6 +37,11 @@ def test_candidates_are_the_hamming_nearest(tmp_path):
     assert sorted(dist[got - 100].tolist()) == sorted(np.sort(dist)[:20].tolist())
     allowed = np.arange(3000, 3100)
     assert set(idx.candidates(q, 20, allowed).tolist()) <= set(allowed.tolist())
+    denied = got[:5]
+    again = idx.candidates(q, 20, denied=denied)
+    assert not set(again.tolist()) & set(denied.tolist()) and len(again) == 20
+    kept = ~np.isin(np.arange(100, 5100), denied)
+    assert sorted(dist[again - 100].tolist()) == sorted(np.sort(dist[kept])[:20].tolist())
 
 
 def test_save_load_and_a_torn_save_is_not_trusted(tmp_path):

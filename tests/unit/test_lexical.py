@@ -49,6 +49,16 @@ def test_within_limits_the_candidates(tmp_path):
     assert search(lex, "deposit", within=np.array([1, 3])) == [1]
 
 
+def test_without_bars_ids_before_the_best_k_are_taken(tmp_path):
+    lex = make(tmp_path)
+    match = parse_query("deposit security").ranking_match()
+    assert lex.search(match, 1)[0].tolist() == [1]
+    assert lex.search(match, 1, without=np.array([1]))[0].tolist() == [2]   # k=1 still finds one
+    assert lex.search(match, 10, within=np.array([1, 2, 4]), without=np.array([2]))[0].tolist() == [1, 4]
+    assert lex.matches('"security"').tolist() == [1, 4]
+    assert lex.matches('"no such word"').tolist() == []
+
+
 def test_apply_replaces_and_removes(tmp_path):
     lex = make(tmp_path)
     lex.apply([(5, "a greenhouse for tomatoes")], [3], generation=2)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import hnswlib
 import numpy as np
 
+from seekwise.core.errors import DiskFull, StoreError
+from seekwise.core.paths import make_folder
 from seekwise.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -85,8 +90,12 @@ class AnnIndex:
         return True
 
     def save(self, generation: int) -> None:
-        """Write beside, then rename: a crash leaves the old index or the new one."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        """Write beside, then rename: a crash leaves the old index or the new one; a full disk leaves
+        the old one (and DiskFull)."""
+        with saving(self.folder, (INDEX_FILE, LABELS_FILE, SETTINGS_FILE)):
+            self._save(generation)
+
+    def _save(self, generation: int) -> None:
         with self._lock:
             tmp_index = self.folder / (INDEX_FILE + ".tmp")
             self._index.save_index(str(tmp_index))
@@ -164,36 +173,68 @@ class AnnIndex:
     def __len__(self) -> int:
         return len(self.live)
 
-    def search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(chunk ids, cosine scores), best first; `allowed` limits the labels a search may return."""
+    def search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None,
+               denied: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids, cosine scores), best first; `allowed` limits the labels a search may return,
+        `denied` bars some (both during the search, so k come back if k qualify)."""
         with self._lock:
-            k = min(k, len(self.live))
-            if allowed is not None:
-                k = min(k, len(allowed))
-            if k == 0:
+            filtered = allowed is not None or (denied is not None and len(denied) > 0)
+            barred = set(np.asarray(denied).tolist()) if denied is not None else set()
+            if allowed is not None:   # what may come back, so k never asks for more than there is
+                permitted = set(np.asarray(allowed).tolist()) & self.live
+                permitted -= barred
+                k = min(k, len(permitted))
+                keep = permitted.__contains__
+            else:
+                barred &= self.live
+                k = min(k, len(self.live) - len(barred))
+
+                def keep(label: int) -> bool:
+                    return label not in barred
+            if k <= 0:
                 return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
             self._index.set_ef(max(self.ef, k))
             query = vector.reshape(1, -1)
-            if allowed is None:
+            if not filtered:
                 labels, dist = self._index.knn_query(query, k=k, num_threads=1)
             else:
-                permitted = set(np.asarray(allowed).tolist())
                 try:
-                    labels, dist = self._index.knn_query(query, k=k, num_threads=1,
-                                                         filter=lambda label: label in permitted)
+                    labels, dist = self._index.knn_query(query, k=k, num_threads=1, filter=keep)
                 except RuntimeError:  # fewer than k reachable under the filter: take what a wider search finds
-                    labels, dist = self._filtered_fallback(query, k, permitted)
+                    labels, dist = self._filtered_fallback(query, k, keep)
         return labels[0].astype(np.int64), (1.0 - dist[0]).astype(np.float32)
 
-    def _filtered_fallback(self, query: np.ndarray, k: int, permitted: set[int]) -> tuple[np.ndarray, np.ndarray]:
+    def _filtered_fallback(self, query: np.ndarray, k: int,
+                           keep: Callable[[int], bool]) -> tuple[np.ndarray, np.ndarray]:
         for want in (k // 2, k // 4, 1):
             if want < 1:
                 continue
             try:
-                return self._index.knn_query(query, k=want, num_threads=1, filter=lambda label: label in permitted)
+                return self._index.knn_query(query, k=want, num_threads=1, filter=keep)
             except RuntimeError:
                 continue
         return np.empty((1, 0), dtype=np.uint64), np.empty((1, 0), dtype=np.float32)
+
+
+@contextmanager
+def saving(folder: Path, names: tuple[str, ...]) -> Iterator[None]:
+    """Around a derived index's save: a file where its folder goes is set aside; on a full disk the
+    half-written temp files go and DiskFull says so (the index rebuilds from the store later)."""
+    make_folder(folder, folder.parent.parent)
+    try:
+        yield
+    except OSError as exc:
+        for name in names:
+            (folder / (name + ".tmp")).unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFull(f"The disk holding {folder} is full: free some space; the search index is "
+                           "rebuilt from the store once there is room.") from exc
+        raise
+    except RuntimeError as exc:   # hnswlib's save_index raises RuntimeError on a failed write
+        for name in names:
+            (folder / (name + ".tmp")).unlink(missing_ok=True)
+        raise StoreError(f"Cannot save the search index in {folder} ({exc}); it is rebuilt from the store "
+                         "at the next start.") from exc
 
 
 def exact_search(matrix: np.ndarray, ids: np.ndarray, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seekwise.core.ann import saving
 from seekwise.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,7 @@ class BinaryIndex:
 
     def save(self, generation: int) -> None:
         """Write beside, then rename; the stamp goes last and names the count, so a torn save is caught."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with self._lock:
+        with saving(self.folder, (CODES_FILE, IDS_FILE)), self._lock:
             for name, array in ((CODES_FILE, self.codes), (IDS_FILE, self.ids)):
                 with open(self.folder / (name + ".tmp"), "wb") as fh:
                     np.save(fh, array)
@@ -125,13 +125,18 @@ class BinaryIndex:
 
     # -- queries -------------------------------------------------------------------------------
 
-    def candidates(self, vector: np.ndarray, n: int, allowed: np.ndarray | None = None) -> np.ndarray:
-        """Chunk ids of the `n` codes nearest the query's signs by Hamming distance, nearest first."""
+    def candidates(self, vector: np.ndarray, n: int, allowed: np.ndarray | None = None,
+                   denied: np.ndarray | None = None) -> np.ndarray:
+        """Chunk ids of the `n` codes nearest the query's signs by Hamming distance, nearest first;
+        only `allowed` ids if given, never `denied` ones."""
         query = pack_signs(vector.reshape(1, -1))[0]
         with self._lock:
             codes, ids = self.codes, self.ids
         if allowed is not None:
             mask = np.isin(ids, allowed)
+            codes, ids = codes[mask], ids[mask]
+        if denied is not None and len(denied):
+            mask = ~np.isin(ids, denied)
             codes, ids = codes[mask], ids[mask]
         if not len(ids):
             return np.empty(0, dtype=np.int64)

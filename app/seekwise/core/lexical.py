@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import errno
+import functools
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
+from seekwise.core.errors import DiskFull, StoreError
+from seekwise.core.paths import set_aside
 from seekwise.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -21,21 +25,67 @@ REBUILD_BATCH = 2000
 # The unary + keeps SQLite from handing FTS5 one rowid lookup per id (a full query re-run each time:
 # 7 ms median, 133 ms p95 for coverage on NFCorpus); matches are scanned once and filtered (0.4/5 ms).
 _WITHIN = "+rowid IN (SELECT id FROM temp.within)"
+_BARRED = "+rowid NOT IN (SELECT id FROM temp.barred)"
 # BM25 costs ~1.5 us per matching chunk, a plain scan of matches ~0.05 us. Past this many matches of a
 # query's words (frequent words in a large library: 76,000 for one query of 195,000 chunks, 123 ms),
 # the rarest words find a pool first and every word scores only the pool.
 SCORED_MATCHES = 20_000
 NARROW_POOL = 1000
+_DAMAGED_CODES = {11, 26}   # SQLITE_CORRUPT, SQLITE_NOTADB
+_FULL_CODE = 13             # SQLITE_FULL
+
+
+def _code(exc: sqlite3.Error) -> int | None:
+    """The primary result code (SQLITE_CORRUPT_VTAB is SQLITE_CORRUPT with more said)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if code is not None else None
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    code = _code(exc)
+    return code in _DAMAGED_CODES if code is not None else type(exc) is sqlite3.DatabaseError
+
+
+def _heals(method):  # noqa: ANN001, ANN202
+    """A damaged page met after opening: the file is derived, so it is set aside, rebuilt from the
+    store and asked again; a full disk is DiskFull, not a raw sqlite error."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            if _code(exc) == _FULL_CODE or "disk is full" in str(exc):
+                raise DiskFull(f"The disk holding {self.path} is full: free some space; what was "
+                               "committed is safe and indexing resumes where it stopped.") from exc
+            if not _is_damage(exc):
+                raise
+            with self._lock:
+                self._recover(exc)
+            return method(self, *args, **kwargs)
+    return wrapper
 
 
 class LexicalIndex:
     """FTS5 table keyed by chunk id (rowid); `generation` says which store commit it reflects."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, on_rebuilt: Callable[["LexicalIndex"], None] | None = None) -> None:
+        """`on_rebuilt` refills a table that damage emptied (the owner knows the store)."""
         self.path = Path(path)
+        self.on_rebuilt = on_rebuilt
         self._lock = threading.RLock()
         self._db = self._open()
         self._doc_freq: tuple[int, dict[str, int]] = (-1, {})
+
+    def _recover(self, exc: BaseException) -> None:
+        log.warning("keyword index %s damaged (%s); rebuilding it from the store", self.path, exc)
+        try:
+            self._db.close()
+        except sqlite3.Error:
+            pass
+        self._db = self._open(damaged=exc)
+        self._doc_freq = (-1, {})
+        if self.on_rebuilt is not None:
+            self.on_rebuilt(self)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
@@ -48,17 +98,38 @@ class LexicalIndex:
             raise
         return db
 
-    def _open(self) -> sqlite3.Connection:
+    def _open(self, damaged: BaseException | None = None) -> sqlite3.Connection:
         try:
+            if damaged is not None:
+                raise damaged
             db = self._connect()
             fresh = not self._schema_ok(db)
-        except sqlite3.DatabaseError as exc:  # not a database, torn file: it is derived, start over
-            log.warning("keyword index unreadable (%s); rebuilding", exc)
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(self.path) + suffix).unlink(missing_ok=True)
-            db = self._connect()
+        except sqlite3.DatabaseError as exc:  # not a database, torn file, a folder: derived, start over
+            if _code(exc) == _FULL_CODE or "disk is full" in str(exc):
+                raise DiskFull(f"The disk holding {self.path} is full: free some space.") from exc
+            in_the_way = self.path.exists() and not self.path.is_file()
+            if not _is_damage(exc) and not in_the_way:   # busy, locked: the file may well be fine
+                raise StoreError(f"Cannot open the keyword index {self.path}: {exc}") from exc
+            if exc is not damaged:
+                log.warning("keyword index unreadable (%s); rebuilding", exc)
+            try:
+                if self.path.exists() or self.path.is_symlink():
+                    set_aside(self.path)
+                for suffix in ("-wal", "-shm"):
+                    Path(str(self.path) + suffix).unlink(missing_ok=True)
+                db = self._connect()
+            except (OSError, sqlite3.Error) as again:
+                if isinstance(again, OSError) and again.errno == errno.ENOSPC or "disk is full" in str(again):
+                    raise DiskFull(f"The disk holding {self.path} is full: free some space.") from again
+                raise StoreError(f"Cannot make the keyword index {self.path} ({again}): check that the "
+                                 "library's folder is writable and has room.") from again
             fresh = True
         if fresh:
+            self._create(db)
+        return db
+
+    def _create(self, db: sqlite3.Connection) -> None:
+        try:
             db.executescript(f"""
                 DROP TABLE IF EXISTS chunks;
                 DROP TABLE IF EXISTS meta;
@@ -67,7 +138,10 @@ class LexicalIndex:
                 INSERT INTO meta VALUES ('format', '{FORMAT}'), ('tokenize', '{TOKENIZE}'),
                                         ('generation', '-1');
             """)
-        return db
+        except sqlite3.OperationalError as exc:
+            if "disk is full" in str(exc) or _code(exc) == _FULL_CODE:
+                raise DiskFull(f"The disk holding {self.path} is full: free some space.") from exc
+            raise
 
     @staticmethod
     def _schema_ok(db: sqlite3.Connection) -> bool:
@@ -84,11 +158,13 @@ class LexicalIndex:
     # -- keeping in step with the store --------------------------------------------------------
 
     @property
+    @_heals
     def generation(self) -> int:
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
         return int(row[0]) if row else -1
 
+    @_heals
     def apply(self, added: Iterable[tuple[int, str]], removed: Iterable[int], generation: int) -> None:
         """One store commit's chunks in and out, in one SQLite transaction."""
         with self._lock, self._db:
@@ -101,6 +177,7 @@ class LexicalIndex:
     def _set_generation(self, generation: int) -> None:
         self._db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(generation),))
 
+    @_heals
     def reconcile(self, store: Store) -> tuple[int, int]:
         """Make the table hold exactly the store's chunks; returns (added, removed)."""
         generation = store.generation()
@@ -127,16 +204,23 @@ class LexicalIndex:
 
     # -- queries -------------------------------------------------------------------------------
 
+    @_heals
     def search(self, match: str, k: int, within: np.ndarray | None = None,
-               narrow: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(chunk ids, BM25 scores, higher is better), best first; `within` limits to those ids.
+               narrow: str | None = None, without: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids, BM25 scores, higher is better), best first; `within` limits to those ids,
+        `without` bars those (before the best k are taken, so k still come back if k qualify).
         `narrow` (see narrowing_terms): a cheaper expression whose best NARROW_POOL chunks are the only
         ones `match` scores."""
         sql = "SELECT rowid, -bm25(chunks) FROM chunks WHERE chunks MATCH ?"
         with self._lock:
             if narrow is not None:
-                within, _ = self.search(narrow, max(k, NARROW_POOL), within)
-            if within is None:
+                within, _ = self.search(narrow, max(k, NARROW_POOL), within, without=without)
+            if within is not None and without is not None:
+                within = np.setdiff1d(within, without)
+            if within is None and without is not None and len(without):
+                self._load_ids("barred", without)
+                rows = self._db.execute(sql + " AND " + _BARRED + " ORDER BY rank LIMIT ?", (match, k)).fetchall()
+            elif within is None:
                 rows = self._db.execute(sql + " ORDER BY rank LIMIT ?", (match, k)).fetchall()
             else:
                 # No ORDER BY rank here: FTS5 would score every match before the filter; unordered,
@@ -166,6 +250,7 @@ class LexicalIndex:
             total += freq[term]
         return chosen if len(chosen) < len(terms) else None
 
+    @_heals
     def doc_freq(self, term: str) -> int:
         """Chunks holding `term` (an FTS5 string); counted once per generation (a scan, no scoring)."""
         with self._lock:
@@ -178,6 +263,14 @@ class LexicalIndex:
                                                (term,)).fetchone()[0]
             return cache[term]
 
+    @_heals
+    def matches(self, match: str) -> np.ndarray:
+        """Every chunk id whose text satisfies `match` (sorted): a scan of matches, no scoring."""
+        with self._lock:
+            rows = self._db.execute("SELECT rowid FROM chunks WHERE chunks MATCH ?", (match,)).fetchall()
+        return np.unique(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+
+    @_heals
     def matching(self, match: str, ids: Iterable[int]) -> set[int]:
         """Those of `ids` whose text satisfies `match` (phrase checks, exclusions)."""
         ids = np.fromiter((int(i) for i in ids), dtype=np.int64)
@@ -189,6 +282,7 @@ class LexicalIndex:
                 "SELECT rowid FROM chunks WHERE chunks MATCH ? AND " + _WITHIN, (match,)).fetchall()
         return {r[0] for r in rows}
 
+    @_heals
     def coverage(self, terms: list[str], ids: np.ndarray) -> dict[int, float]:
         """For each of `ids`, the share of `terms` (FTS5 strings) its text holds."""
         if not terms or not len(ids):
@@ -203,10 +297,14 @@ class LexicalIndex:
         return {cid: n / len(terms) for cid, n in counts.items()}
 
     def _load_within(self, ids: np.ndarray) -> None:
-        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS within(id INTEGER PRIMARY KEY)")
-        self._db.execute("DELETE FROM temp.within")
-        self._db.executemany("INSERT OR IGNORE INTO temp.within VALUES (?)", ((int(i),) for i in ids))
+        self._load_ids("within", ids)
 
+    def _load_ids(self, table: str, ids: np.ndarray) -> None:
+        self._db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table}(id INTEGER PRIMARY KEY)")
+        self._db.execute(f"DELETE FROM temp.{table}")
+        self._db.executemany(f"INSERT OR IGNORE INTO temp.{table} VALUES (?)", ((int(i),) for i in ids))
+
+    @_heals
     def __len__(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]

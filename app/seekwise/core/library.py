@@ -18,7 +18,7 @@ from seekwise.core.ann import exact_search
 from seekwise.core.chunking import Chunker
 from seekwise.core.derived import DerivedIndexes
 from seekwise.core.embedding import Encoder, ModelManifest, TokenCounter, resolve_model
-from seekwise.core.errors import LibraryLocked, SeekwiseError
+from seekwise.core.errors import LibraryDamaged, LibraryLocked, NoLibrary, SeekwiseError
 from seekwise.core.ignore import DEFAULT_RULES, IgnoreRules
 from seekwise.core.indexer import DEFAULT_MAX_FILE_MB, IndexReport, Indexer, Progress
 from seekwise.core.lazy import Lazy
@@ -26,7 +26,7 @@ from seekwise.core.lock import WriterLock
 from seekwise.core.paths import LibraryPaths
 from seekwise.core.query import parse_query
 from seekwise.core.search import (CANDIDATES_PER_HIT, DENSE_BACKENDS, MODES, FusionSettings, Hit, SearchFilters,
-                                  allowed_chunk_ids, fuse, group_by_file, mark_passages, top_ids)
+                                  allowed_chunk_ids, fuse, group_by_file, mark_passages, top_ids, whole_files)
 from seekwise.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -65,8 +65,12 @@ class Library:
                  oversample: int = DEFAULT_OVERSAMPLE, fusion: FusionSettings | None = None,
                  ignore: IgnoreRules | None = None) -> None:
         self.paths = LibraryPaths.resolve(data_dir)
-        if readonly and not self.paths.store.exists():
-            readonly = False  # nothing to share yet: create the empty library
+        self.paths.check()
+        if readonly and not self.paths.store.exists():   # a reader creates nothing
+            if not self.paths.has_indexes():
+                raise NoLibrary(f"no library at {self.paths.root} yet: index a folder first "
+                                "(seekwise index FOLDER)")
+            raise LibraryDamaged(self.paths.store, "it is missing, yet the library's indexes are there")
         if not readonly:
             self.paths.ensure()
         self.readonly = readonly
@@ -80,7 +84,7 @@ class Library:
         self.max_file_bytes = max_file_mb << 20
         self.ignore = ignore or DEFAULT_RULES  # what scans and the watcher leave out (core.settings makes it)
         self.manifest: ModelManifest = resolve_model(model, self.paths.models)
-        self.store = Store(self.paths.store, readonly=readonly)
+        self.store = Store(self.paths.store, readonly=readonly, new_ok=not self.paths.has_indexes())
         self.encoder: Lazy[Encoder] = Lazy(lambda: Encoder(self.manifest, threads=self.threads))
         self.tokens: Lazy[TokenCounter] = Lazy(lambda: TokenCounter(self.manifest))
         self.chunker: Lazy[Chunker] = Lazy(self._make_chunker)
@@ -223,7 +227,8 @@ class Library:
 
         mode: hybrid (meaning and keywords, fused), dense (meaning only), lexical (keywords, BM25).
         dense: hnsw, binary (sign bits, then float32 rescoring) or exact; `exact=True` is dense="exact".
-        Query syntax: plain words, "exact phrase" (required), -word (excluded).
+        Query syntax: plain words; "exact phrase": the passage shown holds it; -word: no file holding
+        it anywhere is a hit. Both narrow the candidates before any retriever takes its best few.
         """
         if mode not in MODES:
             raise SeekwiseError(f"unknown search mode {mode!r}; one of {', '.join(MODES)}")
@@ -234,12 +239,15 @@ class Library:
         allowed = allowed_chunk_ids(self.store, filters) if filters is not None and filters.active else None
         if allowed is not None and not len(allowed):
             return []
+        allowed, denied = self._query_constraints(parsed, allowed)
+        if allowed is not None and not len(allowed):
+            return []
         want = k * CANDIDATES_PER_HIT
         legs: list[tuple[float, np.ndarray, np.ndarray, dict[int, float] | None]] = []
         vector = None
         if mode in ("hybrid", "dense"):
             vector = self.encoder.get().embed_query(parsed.text)
-            ids, scores = self._dense_search(vector, want, backend, allowed, oversample or self.oversample)
+            ids, scores = self._dense_search(vector, want, backend, allowed, oversample or self.oversample, denied)
             legs.append((self.fusion.dense_weight, ids, scores, None))
         if mode in ("hybrid", "lexical"):
             match = parsed.ranking_match()
@@ -247,11 +255,10 @@ class Library:
                 lexical = self.derived.current_lexical()
                 terms = parsed.ranking_terms()
                 rare = lexical.narrowing_terms(terms)
-                ids, scores = lexical.search(match, want, allowed, narrow=rare and parsed.ranking_match(rare))
+                ids, scores = lexical.search(match, want, allowed, narrow=rare and parsed.ranking_match(rare),
+                                             without=denied)
                 share = lexical.coverage(terms, ids) if mode == "hybrid" and terms else None
                 legs.append((self.fusion.lexical_weight, ids, scores, share))
-        if parsed.has_constraints:
-            legs = self._constrain(legs, parsed)
         legs = [leg for leg in legs if len(leg[1])]
         if not legs:
             return []
@@ -267,20 +274,24 @@ class Library:
             scored = fuse([(w, i.tolist(), share) for w, i, _, share in legs], self.fusion)
         return group_by_file(self.store.get_chunks(scored), scored, k)
 
-    def _constrain(self, legs: list, parsed) -> list:  # noqa: ANN001
-        """Drop candidates lacking a required phrase or holding an excluded word, whoever found them."""
+    def _query_constraints(self, parsed, allowed: np.ndarray | None  # noqa: ANN001
+                           ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(allowed, denied) chunk ids once the query's phrases and exclusions are applied, for every
+        retriever to honour before it truncates (afterwards, a big library leaves too few or none).
+        A phrase must occur in the passage shown, so only chunks holding every phrase are allowed;
+        an excluded word bars its whole file, so every chunk of a file holding one is denied."""
+        if not parsed.has_constraints:
+            return allowed, None
         lexical = self.derived.current_lexical()
-        candidates = set(np.concatenate([leg[1] for leg in legs]).tolist()) if legs else set()
-        keep = candidates
-        if parsed.required_match():
-            keep = lexical.matching(parsed.required_match(), keep)
+        denied = None
         if parsed.excluded_match():
-            keep = keep - lexical.matching(parsed.excluded_match(), keep)
-        out = []
-        for weight, ids, scores, share in legs:
-            mask = np.fromiter((int(i) in keep for i in ids), dtype=bool, count=len(ids))
-            out.append((weight, ids[mask], scores[mask], share))
-        return out
+            denied = whole_files(self.store, lexical.matches(parsed.excluded_match()))
+        if parsed.required_match():
+            holding = lexical.matches(parsed.required_match())
+            allowed = holding if allowed is None else np.intersect1d(allowed, holding)
+        if allowed is not None and denied is not None:
+            allowed, denied = np.setdiff1d(allowed, denied), None
+        return allowed, denied if denied is not None and len(denied) else None
 
     def nearest_chunks(self, vector: np.ndarray, k: int, dense: str | None = None,
                        oversample: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -288,20 +299,29 @@ class Library:
         return self._dense_search(vector, k, dense or self.dense, None, oversample or self.oversample)
 
     def _dense_search(self, vector: np.ndarray, want: int, backend: str, allowed: np.ndarray | None,
-                      oversample: int) -> tuple[np.ndarray, np.ndarray]:
+                      oversample: int, denied: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The best `want` chunks by meaning among `allowed` (all if None) less `denied`."""
         if backend == "exact":
             matrix, ids = self._exact_matrix()
-            if allowed is not None:
-                mask = np.isin(ids, allowed)
+            if allowed is not None or denied is not None:
+                mask = np.isin(ids, allowed) if allowed is not None else np.ones(len(ids), dtype=bool)
+                if denied is not None:
+                    mask &= ~np.isin(ids, denied)
                 matrix, ids = matrix[mask], ids[mask]
             return exact_search(matrix, ids, vector, want)
         if backend == "binary":
-            candidates = self.derived.current_binary().candidates(vector, want * max(1, oversample), allowed)
+            candidates = self.derived.current_binary().candidates(vector, want * max(1, oversample), allowed,
+                                                                  denied)
             return self._rescore(vector, candidates, want)
         ann = self.derived.current_ann()
+        if allowed is None and denied is not None and \
+                len(ann) - len(denied) < RESTRICTIVE_FILTER * max(1, len(ann)):
+            allowed, denied = np.setdiff1d(self.store.chunk_digests()[0], denied), None   # few files left
+        if allowed is not None and denied is not None:
+            allowed, denied = np.setdiff1d(allowed, denied), None
         if allowed is not None and len(allowed) < RESTRICTIVE_FILTER * max(1, len(ann)):
             return self._rescore(vector, allowed, want)   # few files pass: brute force is exact and cheap
-        return ann.search(vector, want, allowed)
+        return ann.search(vector, want, allowed, denied)
 
     def _rescore(self, vector: np.ndarray, ids: np.ndarray, want: int) -> tuple[np.ndarray, np.ndarray]:
         """Full-precision scores for candidate chunks, vectors read from the store (memory-mapped)."""

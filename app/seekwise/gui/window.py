@@ -215,9 +215,10 @@ class SearchWindow(QMainWindow):
 
     def _set_empty_message(self, answer: SearchAnswer | None = None) -> None:
         if answer is None or not answer.request.query:
-            files = f"{self._total_files:,} files" if self._total_files else "your files"
+            files = (f"{self._total_files:,} {'file' if self._total_files == 1 else 'files'}"
+                     if self._total_files else "your files")
             self.empty.setText(f"Type to search {files}.\n\nPlain words search by meaning and keywords;\n"
-                               '"an exact phrase" must occur; -word must not.')
+                               '"an exact phrase" must occur; -word leaves out files with that word.')
         elif answer.error:
             self.empty.setText(f"The search failed: {answer.error}")
         else:
