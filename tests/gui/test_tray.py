@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ from PySide6.QtGui import QColor, QIcon  # noqa: E402
 
 from seekwise.core.service import ServiceState  # noqa: E402
 from seekwise.gui.tray import BADGE_COLOURS, Tray, badged_icon  # noqa: E402
-from xvfb import x_display, xcb_env  # noqa: E402,F401 - fixtures
+from xvfb import tray_host, x_display, xcb_env  # noqa: E402,F401 - fixtures
 
 ICON = Path(__file__).parents[2] / "resources" / "icons" / "seekwise.svg"
 
@@ -127,40 +125,12 @@ print(json.dumps(out))
 """
 
 
-def test_the_icon_docks_in_a_real_tray(xcb_env):
-    host_cmd = next(([c, *args] for c, args in (("stalonetray", ["--geometry", "4x1+0+0"]),
-                                                 ("trayer", ["--edge", "top", "--widthtype", "request"]))
-                     if shutil.which(c)), None)
-    if host_cmd is None:
-        pytest.skip("no system tray to dock into on this machine (apt-get install trayer or stalonetray)")
-    host = subprocess.Popen(host_cmd, env=xcb_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_for_tray(xcb_env["DISPLAY"])
-        out = subprocess.run([sys.executable, "-c", DOCKED, str(ICON)], env=xcb_env, capture_output=True,
-                             text=True, timeout=120)
-        assert out.returncode == 0, out.stderr
-        result = json.loads(out.stdout.strip().splitlines()[-1])
-    finally:
-        host.terminate()
-        host.wait(10)
+def test_the_icon_docks_in_a_real_tray(tray_host):
+    out = subprocess.run([sys.executable, "-c", DOCKED, str(ICON)], env=tray_host, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["available"] is True and result["visible"] is True
     assert result["geometry"][2] > 0 and result["geometry"][3] > 0, result
     assert "Indexing 25%" in result["tooltip"]
     assert result["signals"] == ["search", "pause:True"]
-
-
-def _wait_for_tray(display_name: str, timeout: float = 15.0) -> None:
-    """Until the tray host owns the _NET_SYSTEM_TRAY_S0 selection (what Qt asks to call a tray available)."""
-    try:
-        from Xlib import X, display
-    except ImportError:
-        time.sleep(2.0)
-        return
-    d = display.Display(display_name)
-    try:
-        atom = d.intern_atom("_NET_SYSTEM_TRAY_S0")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and d.get_selection_owner(atom) == X.NONE:
-            time.sleep(0.1)
-    finally:
-        d.close()

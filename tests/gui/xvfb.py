@@ -75,3 +75,41 @@ def xcb_env(x_display):
                "libxcb-keysyms1, ...)") if missing else probe.stderr.strip()[-300:]
         pytest.skip(f"Qt's xcb platform cannot start here: {why}")
     return env
+
+
+@pytest.fixture(scope="session")
+def tray_host(xcb_env):
+    """A real system tray on the Xvfb display (trayer or stalonetray), owning _NET_SYSTEM_TRAY_S0, so
+    Qt calls a tray available; skipped with the reason when neither is installed."""
+    cmd = next(([c, *args] for c, args in (("stalonetray", ["--geometry", "4x1+0+0"]),
+                                            ("trayer", ["--edge", "top", "--widthtype", "request"]))
+                if shutil.which(c)), None)
+    if cmd is None:
+        pytest.skip("no system tray to dock into on this machine (apt-get install trayer or stalonetray)")
+    host = subprocess.Popen(cmd, env=xcb_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_tray(xcb_env["DISPLAY"])
+        yield xcb_env
+    finally:
+        host.terminate()
+        try:
+            host.wait(10)
+        except subprocess.TimeoutExpired:
+            host.kill()
+
+
+def wait_for_tray(display_name: str, timeout: float = 15.0) -> None:
+    """Until the tray host owns the _NET_SYSTEM_TRAY_S0 selection (what Qt asks to call a tray available)."""
+    try:
+        from Xlib import X, display
+    except ImportError:
+        time.sleep(2.0)
+        return
+    d = display.Display(display_name)
+    try:
+        atom = d.intern_atom("_NET_SYSTEM_TRAY_S0")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and d.get_selection_owner(atom) == X.NONE:
+            time.sleep(0.1)
+    finally:
+        d.close()

@@ -44,6 +44,7 @@ class SeekwiseApp(QObject):
     library_opened = Signal(object)      # Library
     status_changed = Signal(object)      # LibraryStatus
     failed = Signal(str)
+    repaired = Signal(object)            # seekwise.core.repair.RepairResult
 
     def __init__(self, data_dir: str | None = None, model: str | None = None, *, index: bool = True,
                  prefs: user_settings.Settings | None = None, window_settings: QSettings | None = None) -> None:
@@ -59,6 +60,7 @@ class SeekwiseApp(QObject):
         self.instance = None      # seekwise.gui.single_instance.SingleInstance
         self.settings_dialog = None
         self.open_error = ""      # why the library did not open
+        self.repair_view = None   # seekwise.gui.repair_view.RepairView, made when a library fails to open
         self._unsubscribe: Callable[[], None] | None = None
         self._status_busy = False
         self._status_again = False
@@ -121,8 +123,47 @@ class SeekwiseApp(QObject):
         log.error("cannot open the library", exc_info=exc)
         self.open_error = str(exc) or type(exc).__name__
         self.window.loading.setText(f"Seekwise cannot open its library:\n{exc}")
+        self._show_open_problem(exc)
         self._on_state(ServiceState(state="error", message=f"cannot open the library: {self.open_error}"))
         self.failed.emit(str(exc))
+
+    # -- a damaged library: the Repair page (seekwise.core.repair, off the GUI thread) -----------
+
+    def _show_open_problem(self, exc: BaseException) -> None:
+        """The error page, with Repair when the library is damaged (what `seekwise repair` fixes)."""
+        from seekwise.core.errors import LibraryDamaged
+        from seekwise.gui.repair_view import RepairView
+        if self.repair_view is None:
+            self.repair_view = RepairView()
+            self.repair_view.repair_requested.connect(self.repair_library)
+            self.window.stack.addWidget(self.repair_view)
+        damaged = isinstance(exc, LibraryDamaged)
+        self.repair_view.show_problem(f"{exc.path}: {exc.what}" if damaged else str(exc), damaged)
+        self.window.stack.setCurrentWidget(self.repair_view)
+
+    @Slot()
+    def repair_library(self) -> None:
+        """Set the damaged store aside and start afresh over the same folders, then open and index."""
+        from seekwise.core import repair
+        data_dir, model, prefs, rules = self.data_dir, self.model, self.prefs, self.prefs.ignore_rules()
+        self.repair_view.set_busy("Setting the damaged file aside and starting the library again…")
+        self.runner.run(lambda: repair.repair(data_dir, model=model, prefs=prefs, ignore=rules),
+                        self._repaired, self._repair_failed)
+
+    def _repaired(self, result) -> None:  # noqa: ANN001 - repair.RepairResult
+        self.repaired.emit(result)
+        if self._closing:
+            return
+        self.open_error = ""
+        self.window.loading.setText(f"Opening your library… ({result.estimate()})" if result.roots else
+                                    "Opening your library…")
+        self.window.stack.setCurrentWidget(self.window.loading)
+        self._on_state(ServiceState(state="starting"))
+        self.open()               # opens, then the background indexer re-reads the folders
+
+    def _repair_failed(self, exc: BaseException) -> None:
+        log.error("repair failed", exc_info=exc)
+        self.repair_view.show_problem(f"The repair did not finish: {exc}", True)
 
     def start_service(self) -> None:
         if self.service is not None or self.library is None:
@@ -402,6 +443,16 @@ def make_application(argv: list[str]) -> QApplication:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """seekwise-gui. A failure at start-up is one line on stderr naming a log file with the traceback
+    (exit 3, as for the command line), never a traceback."""
+    try:
+        return _main(argv)
+    except Exception as exc:  # noqa: BLE001 - the one place that turns a surprise into a line and a log
+        from seekwise import crashlog
+        return crashlog.report("seekwise-gui", exc)
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
@@ -418,12 +469,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot:
         return screenshot(qapp, data_dir, model, args)
 
+    ctrl = launch(qapp, args, prefs, data_dir, model)
+    if ctrl is None:
+        return 0
+    code = qapp.exec()
+    ctrl.shutdown()
+    return code
+
+
+def launch(qapp: QApplication, args: argparse.Namespace, prefs: user_settings.Settings,
+           data_dir: str | None, model: str | None) -> "SeekwiseApp | None":
+    """The app as a user starts it, up to its event loop: single instance, signals, controller, tray,
+    hotkey, window. None when a running instance took the launch's wish. The tests start it this way."""
     # single-instance: a second launch hands its wish to the first and leaves (hook for single_instance.py)
+    stopper = _QuitOnSignals(qapp)      # before the socket exists, so a SIGTERM from now on removes it
     instance = _claim_instance(data_dir, "show" if (args.show or not args.background) else "background")
     if instance is False:
-        return 0
+        return None
     ctrl = SeekwiseApp(data_dir, model, index=not args.no_index, prefs=prefs)
     ctrl.instance = instance or None
+    stopper.target = ctrl.quit
     _plug_in_extras(ctrl)
     qapp.setQuitOnLastWindowClosed(False)
     ctrl.window.restore_geometry(ctrl.window_settings)
@@ -432,21 +497,82 @@ def main(argv: list[str] | None = None) -> int:
         ctrl.library_opened.connect(lambda _lib: ctrl.window.search(args.query))
     if not args.background or ctrl.tray is None:
         ctrl.show_search()
-    code = qapp.exec()
-    ctrl.shutdown()
-    return code
+    return ctrl
 
+
+# -- single instance and signals (see single_instance.py) ---------------------------------------
 
 def _claim_instance(data_dir: str | None, wish: str):  # noqa: ANN202 - SingleInstance | None | False
-    """None: no single-instance module (yet); False: another instance took the message."""
+    """None: run on our own (no module, or the socket cannot be used safely: said on stderr, since a
+    silent exit 0 would leave the user with no window and no clue); False: another instance took it."""
     try:
-        from seekwise.gui.single_instance import SingleInstance
+        from seekwise.gui.single_instance import SingleInstance, Unavailable
     except ImportError:
         return None
-    instance = SingleInstance(SingleInstance.key_for(LibraryPaths.resolve(data_dir).root))
+    try:
+        instance = SingleInstance(SingleInstance.key_for(LibraryPaths.resolve(data_dir).root))
+    except Unavailable as exc:
+        _running_alone(str(exc))
+        return None
     if not instance.claim():
-        return False if instance.send(wish) else None
-    return instance
+        if instance.send(wish):
+            return False
+        if not instance.problem and instance.claim() and instance.listening:
+            return instance             # the first one quit between our probe and our message
+    if instance.listening:
+        return instance
+    _running_alone(instance.problem or "the running instance did not take the request")
+    return None
+
+
+def _running_alone(why: str) -> None:
+    """One line on stderr (and the log): without the socket a second launch will open a second window."""
+    log.info("single instance unavailable: %s", why)
+    if sys.stderr is not None:          # pythonw on Windows has none
+        print(f"seekwise-gui: cannot use the single-instance socket: {why}; running on its own "
+              "(a second launch will not find this window)", file=sys.stderr, flush=True)
+
+
+class _QuitOnSignals(QObject):
+    """SIGTERM, SIGINT and SIGHUP quit through the event loop, so the socket file is removed and the
+    indexer commits. A Python handler runs only when the interpreter gets control, which it does not
+    while Qt waits in C: signal.set_wakeup_fd writes the signal to a socket a QSocketNotifier watches.
+    A second signal while quitting takes the default action (the user means it). POSIX only."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.target: Callable[[], None] = QApplication.quit
+        self._quitting = False
+        if os.name != "posix":
+            return
+        import signal
+        import socket
+
+        from PySide6.QtCore import QSocketNotifier
+        self._rx, self._tx = socket.socketpair()
+        self._rx.setblocking(False)
+        self._tx.setblocking(False)
+        signal.set_wakeup_fd(self._tx.fileno(), warn_on_full_buffer=False)
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, lambda *_: None)     # the work is done in _woken, from the event loop
+        self._notifier = QSocketNotifier(self._rx.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._woken)
+
+    @Slot()
+    def _woken(self) -> None:
+        import signal
+        try:
+            got = self._rx.recv(64)
+        except OSError:
+            return
+        if not got:
+            return
+        if self._quitting:
+            signal.signal(got[-1], signal.SIG_DFL)
+            os.kill(os.getpid(), got[-1])
+            return
+        self._quitting = True
+        self.target()
 
 
 def _plug_in_extras(ctrl: SeekwiseApp) -> None:
