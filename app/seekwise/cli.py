@@ -539,7 +539,7 @@ def format_status(st: LibraryStatus) -> str:
         f"Library:  {st.data_dir}",
         f"Model:    {st.model_id} ({st.model_version}) from {st.model_folder}",
         "Folders:  " + (", ".join(st.roots) if st.roots else "none yet (seekwise index FOLDER)"),
-        f"Files:    {st.files} known: " + ", ".join(f"{n} {s}" for s, n in sorted(st.by_status.items())),
+        f"Files:    {st.files:,} known: " + ", ".join(f"{n:,} {s}" for s, n in sorted(st.by_status.items())),
         f"Chunks:   {st.chunks:,} ({plural(st.vectors, 'cached vector')})",
         f"Sizes:    store {st.store_bytes / 2**20:.1f} MB, vector index {st.ann_bytes / 2**20:.1f} MB, "
         f"keyword index {st.lexical_bytes / 2**20:.1f} MB",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from pathlib import Path
 
 import numpy as np
 
@@ -61,9 +62,20 @@ class DerivedIndexes:
         return binary
 
     def _load_lexical(self) -> LexicalIndex:
-        lexical = LexicalIndex(self.paths.lexical, on_rebuilt=lambda lex: lex.reconcile(self.store))
-        if lexical.generation != self.store.generation() and self._may_write():
-            lexical.reconcile(self.store)
+        try:
+            lexical = LexicalIndex(self.paths.lexical, on_rebuilt=lambda lex: lex.reconcile(self.store))
+            if lexical.generation != self.store.generation() and self._may_write():
+                lexical.reconcile(self.store)
+        except DiskFull as exc:
+            return self._lexical_in_memory(exc)
+        return lexical
+
+    def _lexical_in_memory(self, why: DiskFull) -> LexicalIndex:
+        """No room to bring the keyword index up to date: what the store committed is searched from
+        a copy in memory until there is room (the next writer catches the file up)."""
+        log.warning("keyword search works from memory until there is room: %s", why)
+        lexical = LexicalIndex(Path(":memory:"))
+        lexical.reconcile(self.store)
         return lexical
 
     def _reconcile_ann(self, ann: AnnIndex) -> tuple[int, int]:
@@ -114,7 +126,12 @@ class DerivedIndexes:
         if lexical.generation != self.store.generation() and not self.readonly:
             with self._sync_lock:
                 if lexical.generation != self.store.generation():
-                    lexical.reconcile(self.store)
+                    try:
+                        lexical.reconcile(self.store)
+                    except DiskFull as exc:
+                        lexical.close()
+                        lexical = self._lexical_in_memory(exc)
+                        self.lexical = Lazy(lambda: lexical)
         return lexical
 
     # -- the indexer's side --------------------------------------------------------------------

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 from seekwise.core.errors import LibraryDamaged, LibraryLocked
+
+log = logging.getLogger(__name__)
 
 
 class WriterLock:
@@ -27,18 +30,21 @@ class WriterLock:
             fh.close()
             raise LibraryLocked(f"Another Seekwise process (pid {holder}) is indexing this library "
                                 f"({self.path.parent}); wait for it to finish or stop it.") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
+        try:   # unbuffered: a full disk fails here, not later in close(), and loses no lock
+            os.ftruncate(fh.fileno(), 0)
+            os.pwrite(fh.fileno(), str(os.getpid()).encode(), 0)
+        except OSError as exc:   # the pid only names us to a second writer; the lock is what counts
+            log.info("cannot write the pid into %s: %s", self.path, exc)
         self._fh = fh
         return self
 
     def release(self) -> None:
         if self._fh is not None:
             try:
-                self._fh.seek(0)
-                self._fh.truncate()
+                try:
+                    os.ftruncate(self._fh.fileno(), 0)
+                except OSError:
+                    pass
                 _unlock(self._fh)
             finally:
                 self._fh.close()
