@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 
+import crashpoints
 import numpy as np
 import pytest
 
@@ -74,14 +76,28 @@ def test_kill_mid_index_then_resume(tmp_path, kill_after_commits):
     assert proc.poll() is None, "indexing finished before it could be killed; make the folder bigger"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    with Library(data_dir, threads=2) as lib:
+    with Library(data_dir, readonly=True) as lib:
         partial = lib.status().files
+        before = crashpoints.snapshot(lib.store, lib.model_version)
     assert 0 < partial < N_FILES
     resumed = run_cli("index", "--quiet", data_dir=data_dir)
     out, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, err
-    assert "unchanged" in out
+    # Every file committed before the kill is unchanged (not read again), the rest are indexed, and
+    # the model embedded only the chunks that had no vector yet: a resume that wiped and rebuilt the
+    # library would also print "unchanged" (as "0 unchanged").
+    summary = re.search(r"([\d,]+) files seen: ([\d,]+) indexed, ([\d,]+) unchanged, .*?; ([\d,]+) chunks "
+                        r"\(([\d,]+) embedded", out)
+    assert summary, out
+    seen, indexed, unchanged, _, embedded = (int(g.replace(",", "")) for g in summary.groups())
+    assert (seen, indexed, unchanged) == (N_FILES, N_FILES - partial, partial), out
     assert_consistent(data_dir, N_FILES)
+    with Library(data_dir, readonly=True) as lib:
+        after = crashpoints.snapshot(lib.store, lib.model_version)
+    for key in ("files", "chunks", "vectors"):  # what was committed is still there, byte for byte
+        assert {k: after[key].get(k) for k in before[key]} == before[key], key
+    digests = {c["digest"] for c in after["chunks"].values()}
+    assert embedded == len(digests - set(before["vectors"])), out
 
 
 def test_second_writer_is_refused_with_a_clear_message(tmp_path, corpus):

@@ -16,7 +16,7 @@ import os
 import signal
 import threading
 import time
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 
 from seekwise.core.extract.base import Document, ExtractionError, Family, Unsupported
 
@@ -163,6 +163,7 @@ class Isolator:
 def serve(conn: Connection, memory_bytes: int) -> None:
     """The worker's loop: (family, path, limit) in, ('ok', doc, sha256, size) or (status, reason) out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole process group; the parent decides
+    _die_with_parent()
     _limit_memory(memory_bytes)
     from seekwise.core.extract import registry  # noqa: F401 - every reader imported before the first file
 
@@ -182,6 +183,8 @@ def serve(conn: Connection, memory_bytes: int) -> None:
             continue
         except MemoryError:
             pass
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the parent died while we extracted: no one to answer, and nothing to say on stderr
         # Out of memory while extracting or sending the text back: the heap may be in any state,
         # so the worker ends and the parent starts a fresh one for the next file.
         conn.send(("memory", f"needs more than the {memory_bytes >> 20} MB of memory extraction may use"))
@@ -198,6 +201,20 @@ def _extract(family: Family, path: str, limit: int) -> tuple:
         return "unsupported", exc.reason
     except ExtractionError as exc:
         return "error", exc.reason, exc.retry
+
+
+def _die_with_parent() -> None:
+    """Only the parent enforces the time limit: if it dies (SIGKILL, a crash) while a parser is stuck
+    in a loop, nothing else would ever stop this process. A thread waits for the parent's end."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="seekwise-parent-watch", daemon=True).start()
 
 
 def _limit_memory(nbytes: int) -> None:
