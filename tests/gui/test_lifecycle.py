@@ -96,6 +96,10 @@ def test_event_loop_never_stalls_while_indexing_and_searching(qtbot, themed, tmp
     ctrl = open_app(qtbot, tmp_path / "lib", index=True)
     try:
         w = ctrl.window
+        # Measured from a warm app: loading the model once at start-up imports onnxruntime's extension,
+        # which holds the GIL for ~50 ms on this machine (py-spy --gil); that is start-up, not a stall
+        # while indexing and typing, which is what this test holds to its target.
+        qtbot.waitUntil(lambda: ctrl.warm, timeout=30000)
         w.welcome.folders.clear()
         w.welcome.add_folder(str(docs))
         gaps: list[float] = []

@@ -146,18 +146,37 @@ def _no_telemetry(ort) -> None:  # noqa: ANN001 - the onnxruntime module
         disable()
 
 
+_TOKENIZERS: dict[tuple[str, int, int], object] = {}
+_TOKENIZERS_LOCK = threading.Lock()
+
+
 def load_tokenizer(manifest: ModelManifest):  # noqa: ANN201 - tokenizers.Tokenizer
-    """The model's tokenizer alone (fast): enough to chunk without loading the network."""
+    """The model's tokenizer alone (fast): enough to chunk without loading the network.
+
+    One per tokenizer file and process: parsing tokenizer.json holds the GIL for tens of ms (a stall
+    of the GUI's event loop each time), and the chunker, the search encoder and the indexer's encoder
+    all want it. Shared safely: it is configured here once and only encoded with afterwards."""
     from tokenizers import Tokenizer
 
+    path = str(manifest.tokenizer_path)
     try:
-        tok = Tokenizer.from_file(str(manifest.tokenizer_path))
-    except Exception as exc:  # tokenizers raises untyped errors
-        raise ModelError(f"Cannot load the tokenizer of model '{manifest.id}' "
-                         f"({manifest.tokenizer_path}): {exc}") from exc
-    tok.no_truncation()
-    tok.no_padding()
-    return tok
+        st = os.stat(path)
+        key = (path, st.st_size, st.st_mtime_ns)
+    except OSError:
+        key = None
+    with _TOKENIZERS_LOCK:
+        if key is not None and key in _TOKENIZERS:
+            return _TOKENIZERS[key]
+        try:
+            tok = Tokenizer.from_file(path)
+        except Exception as exc:  # tokenizers raises untyped errors
+            raise ModelError(f"Cannot load the tokenizer of model '{manifest.id}' "
+                             f"({manifest.tokenizer_path}): {exc}") from exc
+        tok.no_truncation()
+        tok.no_padding()
+        if key is not None:
+            _TOKENIZERS[key] = tok
+        return tok
 
 
 class TokenCounter:
