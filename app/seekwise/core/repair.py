@@ -32,6 +32,7 @@ from seekwise.core.library import Library
 from seekwise.core.lock import WriterLock
 from seekwise.core.paths import LibraryPaths
 from seekwise.core.store import FOLDERS_COPY, Store, read_header
+from seekwise.core.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,8 @@ class RepairResult:
         else:
             text = "this re-reads every file in your folders, which can take a while"
         if s.vectors:
-            text += f" ({len(s.vectors):,} cached vectors were saved, so those passages are not embedded again)"
+            saved = plural(len(s.vectors), "cached vector")
+            text += f" ({saved} {'was' if len(s.vectors) == 1 else 'were'} saved, so those passages are not embedded again)"
         return text
 
 
