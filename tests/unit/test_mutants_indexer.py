@@ -79,3 +79,21 @@ def test_a_missing_root_does_not_hide_the_deletions_of_the_next_one(tmp_path):
     finally:
         st.close()
 
+
+
+def test_an_empty_file_is_read_again_after_a_chunking_change_and_a_file_root_is_not(tmp_path):
+    st = Store(tmp_path / "s.lmdb")
+    try:
+        r = str(tmp_path / "root")
+        empty_old, empty_now = f"{r}{os.sep}old.txt", f"{r}{os.sep}now.txt"
+        single = str(tmp_path / "single.txt")           # a root that is itself a file
+        st.commit([FileChange(_rec(empty_old, status="empty", chunking="c0-old")),
+                   FileChange(_rec(empty_now, status="empty")), FileChange(_rec(single))], [], {}, "m")
+        ix = Indexer(st, "m", None, None, None, CHUNKING)
+        report = IndexReport()
+        seen = ScanResult(files=[SeenFile(empty_old, 10, 5), SeenFile(empty_now, 10, 5), SeenFile(single, 10, 5)])
+        todo, removed = ix._diff([r, single], seen, report)
+        assert [f.path for f in todo] == [empty_old] and removed == []
+        assert report.files_unchanged == 2
+    finally:
+        st.close()

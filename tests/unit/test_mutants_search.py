@@ -153,3 +153,40 @@ def test_snippet_flattens_space_and_centres_on_the_first_mark():
     shown, marks = snippet(text, width=40, marks=((5, 9),))      # mark within the first width: start at 0
     assert shown == "w000 w001 w002 w003 w004 w005 w006 w007 …" and marks == [(5, 9)]
     assert snippet("abc", marks=((1, 1),)) == ("abc", [])
+
+
+def test_whole_files_goes_on_past_an_id_already_covered(tmp_path):
+    """An id whose file is already taken is skipped, and the ids after it are still looked at."""
+    st = Store(tmp_path / "s.lmdb")
+    try:
+        root = os.path.realpath(tmp_path) + os.sep
+        a, c = root + "a.txt", root + "c.txt"
+        st.commit([_change(a, ["a1", "a2"]), _change(c, ["c1"])], [], {}, MODEL)
+        ids = {p: st.get_file(p).chunk_ids for p in (a, c)}
+        assert whole_files(st, [ids[a][0], ids[a][1], ids[c][0]]).tolist() == sorted(ids[a] + ids[c])
+    finally:
+        st.close()
+
+
+def test_passages_keep_their_char_span():
+    chunks = [ChunkRecord(1, "/a", 40, 52, 3, "twelve chars", b"d" * 16, 0),
+              ChunkRecord(2, "/a", 7, 19, 1, "other passag", b"d" * 16, 0)]
+    hit, = group_by_file(chunks, {1: 0.9, 2: 0.1}, k=5)
+    assert (hit.best.start, hit.best.end) == (40, 52)
+    assert (hit.others[0].start, hit.others[0].end) == (7, 19)
+
+
+def test_the_closest_sentence_may_be_the_first_or_the_last_but_not_past_it():
+    hits = [_hit("First one here. Second one here."), _hit("Alpha one. Beta two."),
+            _hit("Gamma one. Delta two.")]
+    out = mark_passages(hits, ["zzz"], [], lambda texts: [0, 1, 2])
+    assert out[0].best.marks == ((0, 15),) and out[0].best.mark_kind == "sentence"   # pick 0 counts
+    assert out[1].best.marks == ((11, 20),)                                          # the last one
+    assert out[2].best.marks == () and out[2].best.mark_kind == ""                   # == len: none
+
+
+def test_sentence_trims_stop_at_the_text_end():
+    assert sentence_spans("abc.  ") == [(0, 4)]         # trailing space after the last end
+    assert sentence_spans("abcd.") == [(0, 5)]
+    assert sentence_spans("Abc. \n\n  Def.  ") == [(0, 4), (9, 13)]
+    assert sentence_spans(" ") == [] and sentence_spans("") == []
