@@ -151,13 +151,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--problems", type=positive_int(1_000_000), default=20,
                    help="how many problem files to list (default 20)")
 
-    p = sub.add_parser("repair", help="set a damaged library store aside and rebuild it from your folders",
+    p = sub.add_parser("repair", help="set a damaged library store aside and rebuild it from your folders", epilog=_epilog(),
                        description="Keeps the damaged store as store.lmdb.damaged-DATE and indexes the library's "
                                    "folders again (from the damaged store if it still reads, else the settings, "
                                    "else the FOLDERs given). A healthy library is left as it is.")
     _common(p)
     p.add_argument("folders", nargs="*", help="folders to index if the library's own list is lost")
-    p.add_argument("--threads", type=int, default=None, help="model threads (default: all cores)")
+    p.add_argument("--threads", type=positive_int(_MAX_THREADS), default=None, help="model threads (default: all cores)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
     p = sub.add_parser("bench", help="index DIR into a fresh library and time queries", epilog=_epilog())

@@ -32,7 +32,8 @@ class WriterLock:
                                 f"({self.path.parent}); wait for it to finish or stop it.") from None
         try:   # unbuffered: a full disk fails here, not later in close(), and loses no lock
             os.ftruncate(fh.fileno(), 0)
-            os.pwrite(fh.fileno(), str(os.getpid()).encode(), 0)
+            os.lseek(fh.fileno(), 0, os.SEEK_SET)   # (os.pwrite is not on Windows)
+            os.write(fh.fileno(), str(os.getpid()).encode())
         except OSError as exc:   # the pid only names us to a second writer; the lock is what counts
             log.info("cannot write the pid into %s: %s", self.path, exc)
         self._fh = fh

@@ -126,7 +126,10 @@ def repair(data_dir: str | os.PathLike | None = None, model: str | os.PathLike |
         result.kept_as = _set_store_aside(paths)
         _drop_derived(paths)
     prefs = prefs if prefs is not None else user_settings.load()
-    wanted = list(folders or []) + result.salvage.roots + _copied_folders(paths) + sorted(prefs.excludes)
+    wanted = list(folders or []) + result.salvage.roots + _copied_folders(paths)
+    if not wanted and LibraryPaths.resolve(prefs.library_dir(None)).root == paths.root:
+        # the last resort, and only for the library the settings describe: folders with exclusions
+        wanted = sorted(prefs.excludes)
     with Library(paths.root, model=model, ignore=ignore) as lib:
         for folder in wanted:
             if os.path.isdir(folder):
@@ -241,7 +244,8 @@ def _padded_header(copy: Path):
         _PAGEHDR,
         StoreHeader,
     )
-    raw = copy.read_bytes()[:2 * 65536]
+    with open(copy, "rb") as fh:     # the two meta pages only: the store may be gigabytes
+        raw = fh.read(2 * 65536)
     _, _, _, _, free_db, _, last_page, txnid = _META.unpack_from(raw, _PAGEHDR)
     page_size = _DB.unpack(free_db)[0]
     second = _META.unpack_from(raw, page_size + _PAGEHDR) if len(raw) >= page_size + _PAGEHDR + _META.size else None

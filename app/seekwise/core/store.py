@@ -657,8 +657,16 @@ def read_header(path: Path) -> StoreHeader | None:
                          "read and write access to it and to its folder.") from None
 
 
+def _read_at(fh, count: int, offset: int) -> bytes:  # noqa: ANN001
+    """count bytes at offset of an open binary file: os.pread where there is one (not on Windows)."""
+    if hasattr(os, "pread"):
+        return os.pread(fh.fileno(), count, offset)
+    fh.seek(offset)
+    return fh.read(count)
+
+
 def _read_meta(fh, offset: int, size: int, path: Path) -> StoreHeader:  # noqa: ANN001
-    raw = os.pread(fh.fileno(), _PAGEHDR + _META.size, offset)
+    raw = _read_at(fh, _PAGEHDR + _META.size, offset)
     if len(raw) < _PAGEHDR + _META.size:
         raise LibraryDamaged(path, f"shorter than its own header: {size:,} bytes")
     flags = struct.unpack_from("=H", raw, 10)[0]
@@ -693,7 +701,7 @@ def free_pages(fh, head: StoreHeader, pages: int) -> set[int] | None:  # noqa: A
     def page(pgno: int, count: int = 1) -> bytes | None:
         if pgno + count > pages:
             return None
-        raw = os.pread(fh.fileno(), psize * count, pgno * psize)
+        raw = _read_at(fh, psize * count, pgno * psize)
         return raw if len(raw) == psize * count else None
 
     todo, seen = [head.free_root], set()

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QLineEdit
 
 from seekwise.core.library import Library, LibraryStatus
 from seekwise.core.service import ServiceState
+from seekwise.core.wording import plural
 from seekwise.gui import desktop, theme
 from seekwise.gui.filters import FiltersBar
 from seekwise.gui.icons import app_icon
@@ -215,8 +216,7 @@ class SearchWindow(QMainWindow):
 
     def _set_empty_message(self, answer: SearchAnswer | None = None) -> None:
         if answer is None or not answer.request.query:
-            files = (f"{self._total_files:,} {'file' if self._total_files == 1 else 'files'}"
-                     if self._total_files else "your files")
+            files = plural(self._total_files, "file") if self._total_files else "your files"
             self.empty.setText(f"Type to search {files}.\n\nPlain words search by meaning and keywords;\n"
                                '"an exact phrase" must occur; -word leaves out files with that word.')
         elif answer.error:
