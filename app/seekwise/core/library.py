@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,12 +17,12 @@ from seekwise.core.ann import exact_search
 from seekwise.core.chunking import Chunker
 from seekwise.core.derived import DerivedIndexes
 from seekwise.core.embedding import Encoder, ModelManifest, TokenCounter, resolve_model
-from seekwise.core.errors import LibraryDamaged, LibraryLocked, NoLibrary, SeekwiseError
+from seekwise.core.errors import LibraryDamaged, NoLibrary, SeekwiseError
 from seekwise.core.ignore import DEFAULT_RULES, IgnoreRules
 from seekwise.core.indexer import DEFAULT_MAX_FILE_MB, IndexReport, Indexer, Progress
 from seekwise.core.lazy import Lazy
 from seekwise.core.lock import WriterLock
-from seekwise.core.paths import LibraryPaths
+from seekwise.core.paths import LibraryPaths, drop_derived
 from seekwise.core.query import parse_query
 from seekwise.core.search import (CANDIDATES_PER_HIT, DENSE_BACKENDS, MODES, FusionSettings, Hit, SearchFilters,
                                   allowed_chunk_ids, fuse, group_by_file, mark_passages, top_ids, whole_files)
@@ -162,12 +161,7 @@ class Library:
     def _reset_derived(self) -> None:
         """Delete the derived files (they may be what is broken) and open fresh ones over the store."""
         self.derived.close()
-        shutil.rmtree(self.paths.root / "ann", ignore_errors=True)
-        for suffix in ("", "-wal", "-shm"):
-            try:
-                Path(str(self.paths.lexical) + suffix).unlink(missing_ok=True)
-            except OSError as exc:  # held open elsewhere (Windows): it reconciles with the store instead
-                log.info("cannot delete %s: %s", self.paths.lexical, exc)
+        drop_derived(self.paths)
         self.derived = DerivedIndexes(self.store, self.paths, self.model_version, self.manifest.dims,
                                       ef=self.ef, threads=self.threads, readonly=self.readonly)
         self._exact = None

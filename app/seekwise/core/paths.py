@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from dataclasses import dataclass
@@ -10,6 +11,8 @@ from pathlib import Path
 import platformdirs
 
 from seekwise.core.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 APP_NAME = "seekwise"
 DATA_DIR_ENV = "SEEKWISE_DATA_DIR"
@@ -103,6 +106,21 @@ class LibraryPaths:
     @property
     def lexical(self) -> Path:
         return self.root / "lexical.sqlite"
+
+
+def drop_derived(paths: "LibraryPaths") -> None:
+    """Delete the indexes derived from the store (the ANN folder, the keyword index and its WAL): they
+    are rebuilt from it. A file held open elsewhere (Windows) is left: it is reconciled instead."""
+    shutil.rmtree(paths.root / "ann", ignore_errors=True)
+    for suffix in ("", "-wal", "-shm"):
+        target = Path(str(paths.lexical) + suffix)
+        try:
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                target.unlink(missing_ok=True)
+        except OSError as exc:
+            log.info("cannot delete %s: %s", target, exc)
 
 
 def set_aside(path: Path) -> Path:

@@ -30,7 +30,7 @@ from seekwise.core.errors import LibraryDamaged, NoLibrary
 from seekwise.core.ignore import IgnoreRules
 from seekwise.core.library import Library
 from seekwise.core.lock import WriterLock
-from seekwise.core.paths import LibraryPaths
+from seekwise.core.paths import LibraryPaths, drop_derived
 from seekwise.core.store import FOLDERS_COPY, Store, read_header
 from seekwise.core.wording import plural
 
@@ -124,7 +124,7 @@ def repair(data_dir: str | os.PathLike | None = None, model: str | os.PathLike |
         manifest = resolve_model(model, paths.models)
         result.salvage = _salvage(paths, manifest.version_id, manifest.dims)
         result.kept_as = _set_store_aside(paths)
-        _drop_derived(paths)
+        drop_derived(paths)      # they hold the old store's chunk ids: a new store's would collide
     prefs = prefs if prefs is not None else user_settings.load()
     wanted = list(folders or []) + result.salvage.roots + _copied_folders(paths)
     if not wanted and LibraryPaths.resolve(prefs.library_dir(None)).root == paths.root:
@@ -149,37 +149,30 @@ def _copied_folders(paths: LibraryPaths) -> list[str]:
     return [r for r in roots if isinstance(r, str)] if isinstance(roots, list) else []
 
 
+def _aside_name(path: Path) -> Path:
+    """NAME.damaged-YYYYmmdd-HHMMSS[-n] beside it: a name no earlier repair took."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside, n = path.with_name(f"{path.name}.damaged-{stamp}"), 1
+    while aside.exists() or aside.is_symlink():
+        n += 1
+        aside = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+    return aside
+
+
 def _clear_lock_file(path: Path) -> None:
     """A lock file holds no data: one that is a folder (or not a plain file) is moved out of the way."""
     if (path.exists() or path.is_symlink()) and not path.is_file():
-        aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
-        os.replace(path, aside)
+        os.replace(path, _aside_name(path))
 
 
 def _set_store_aside(paths: LibraryPaths) -> Path | None:
     store = paths.store
     if not (store.exists() or store.is_symlink()):
         return None
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    aside = store.with_name(f"{store.name}.damaged-{stamp}")
-    n = 1
-    while aside.exists():
-        n += 1
-        aside = store.with_name(f"{store.name}.damaged-{stamp}-{n}")
+    aside = _aside_name(store)
     os.replace(store, aside)
     Path(str(store) + "-lock").unlink(missing_ok=True)
     return aside
-
-
-def _drop_derived(paths: LibraryPaths) -> None:
-    """They describe the old store's chunk ids: a new store's would collide with them."""
-    shutil.rmtree(paths.root / "ann", ignore_errors=True)
-    for suffix in ("", "-wal", "-shm"):
-        target = Path(str(paths.lexical) + suffix)
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target, ignore_errors=True)
-        else:
-            target.unlink(missing_ok=True)
 
 
 # -- salvage -------------------------------------------------------------------------------------
@@ -318,8 +311,7 @@ def _scan_pages(path: Path, page_size: int, prefix: bytes, dims: int) -> Salvage
                     key = page[kstart:kstart + ksize]
                     value = page[kstart + ksize:kstart + ksize + dsize]
                     if dsize == want and ksize == len(prefix) + 32 and key.startswith(prefix):
-                        vec = np.frombuffer(value, dtype=np.float32)
-                        if np.isfinite(vec).all() and abs(float(vec @ vec) - 1.0) < 1e-3:
+                        if _plausible(value):
                             out.vectors[key] = value
                     elif key == b"roots":
                         try:
@@ -376,9 +368,14 @@ def _read_salvage(env: lmdb.Environment, out: Salvage, prefix: bytes, dims: int)
     for key, raw in each(b"vectors"):
         if not key.startswith(prefix) or len(key) != len(prefix) + 32 or len(raw) != want:
             continue
-        vec = np.frombuffer(raw, dtype=np.float32)
-        if np.isfinite(vec).all() and abs(float(vec @ vec) - 1.0) < 1e-3:
+        if _plausible(raw):
             out.vectors[bytes(key)] = bytes(raw)
+
+
+def _plausible(raw: bytes) -> bool:
+    """A salvaged vector is kept only if it could be one of ours: finite and of unit length."""
+    vec = np.frombuffer(raw, dtype=np.float32)
+    return bool(np.isfinite(vec).all()) and abs(float(vec @ vec) - 1.0) < 1e-3
 
 
 def _restore_vectors(lib: Library, vectors: dict[bytes, bytes]) -> None:
