@@ -82,30 +82,19 @@ def _garbage(d: Path) -> Path:
     return store
 
 
-def _a_folder(d: Path) -> Path:
-    store = d / "store.lmdb"
-    store.unlink()
-    store.mkdir()
-    return store
+def _a_folder_instead(name: str):
+    """A damage: the library's file NAME replaced by an (empty) folder of that name."""
+    def damage(d: Path) -> Path:
+        target = d / name
+        target.unlink()
+        target.mkdir()
+        return target
+    return damage
 
 
 def _missing(d: Path) -> Path:
     (d / "store.lmdb").unlink()
     return d / "store.lmdb"
-
-
-def _lock_a_folder(d: Path) -> Path:
-    lock = d / "store.lmdb-lock"
-    lock.unlink()
-    lock.mkdir()
-    return lock
-
-
-def _writer_lock_a_folder(d: Path) -> Path:
-    lock = d / "writer.lock"
-    lock.unlink()
-    lock.mkdir()
-    return lock
 
 
 STORE_DAMAGE = {
@@ -114,7 +103,7 @@ STORE_DAMAGE = {
     "truncated to 0 bytes": _truncate(0),
     "garbage after the header": _garbage_after_meta,
     "all garbage": _garbage,
-    "a folder": _a_folder,
+    "a folder": _a_folder_instead("store.lmdb"),
     "missing beside its indexes": _missing,
 }
 
@@ -134,7 +123,8 @@ def test_a_damaged_store_is_said_and_repaired(lib_dir, damage):
     assert cli("repair", data_dir=lib_dir).stdout.startswith("The library at")   # healthy now: left alone
 
 
-@pytest.mark.parametrize("damage", [_lock_a_folder, _writer_lock_a_folder], ids=["store.lmdb-lock", "writer.lock"])
+@pytest.mark.parametrize("damage", [_a_folder_instead("store.lmdb-lock"), _a_folder_instead("writer.lock")],
+                         ids=["store.lmdb-lock", "writer.lock"])
 def test_a_lock_file_in_the_way_is_said_and_cleared(lib_dir, damage):
     bad = damage(lib_dir)
     command = ("index", "-q") if bad.name == "writer.lock" else ("status",)
