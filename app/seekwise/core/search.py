@@ -119,19 +119,8 @@ def allowed_chunk_ids(store: Store, filters: SearchFilters) -> np.ndarray:
 
 
 def whole_files(store: Store, chunk_ids: Iterable[int]) -> np.ndarray:
-    """Every chunk id of the files these chunks belong to (sorted): `-word` bars a file, not a passage.
-    One record read per file, however many of its chunks are given."""
-    out: set[int] = set()
-    for cid in chunk_ids:
-        cid = int(cid)
-        if cid in out:
-            continue
-        out.add(cid)
-        for chunk in store.get_chunks([cid]):
-            rec = store.get_file(chunk.path)
-            if rec is not None:
-                out.update(rec.chunk_ids)
-    return np.asarray(sorted(out), dtype=np.int64)
+    """Every chunk id of the files these chunks belong to (sorted): `-word` bars a file, not a passage."""
+    return np.asarray(sorted(store.chunks_of_files(chunk_ids)), dtype=np.int64)
 
 
 # -- fusion and grouping -----------------------------------------------------------------------

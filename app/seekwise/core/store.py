@@ -113,6 +113,13 @@ class ChunkRecord:
         return (_CHUNK_HEAD.pack(self.digest, self.start, self.end, self.line) + middle
                 + self.text.encode("utf-8", "surrogatepass"))
 
+    @staticmethod
+    def path_of(raw: bytes) -> str:
+        """The file a stored chunk belongs to, without decoding its text."""
+        (plen,) = struct.unpack_from("<I", raw, _CHUNK_HEAD.size)
+        start = _CHUNK_HEAD.size + 4
+        return os.fsdecode(bytes(raw[start:start + (plen & ~_PAGED)]))
+
     @classmethod
     def decode(cls, chunk_id: int, raw: bytes) -> "ChunkRecord":
         digest, start, end, line = _CHUNK_HEAD.unpack_from(raw)
@@ -340,6 +347,24 @@ class Store:
                 raw = txn.get(encode_id(cid), db=self.chunks)
                 if raw is not None:
                     out.append(ChunkRecord.decode(cid, raw))
+        return out
+
+    def chunks_of_files(self, ids: Iterable[int]) -> set[int]:
+        """Every chunk id of the files these chunks belong to, in one read (one file record a file)."""
+        out: set[int] = set()
+        with self.read() as txn:
+            for cid in ids:
+                cid = int(cid)
+                if cid in out:
+                    continue
+                out.add(cid)
+                raw = txn.get(encode_id(cid), db=self.chunks)
+                if raw is None:
+                    continue
+                path = ChunkRecord.path_of(raw)
+                rec = txn.get(os.fsencode(path), db=self.files)
+                if rec is not None:
+                    out.update(FileRecord.decode(path, rec).chunk_ids)
         return out
 
     def get_digests(self, ids: Iterable[int]) -> list[bytes | None]:
