@@ -52,6 +52,25 @@ def lib(tmp_path):
     library.close()
 
 
+def test_a_file_saved_while_the_catch_up_runs_is_not_missed(lib, tmp_path):
+    """The catch-up scan has passed the folder and is still indexing what it found when a new file
+    is saved there: the watcher must already be looking, or the file waits for the next rescan."""
+    folder = tmp_path / "notes"
+    make_notes(folder, 120)
+    lib.add_root(folder)
+    with IndexService(lib, watch=True, budget=CpuBudget(threads=1), debounce_s=0.2) as service:
+        deadline = time.monotonic() + 60
+        while service.state().files_done < 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert service.state().files_done < 120, "the catch-up finished before the save: more notes"
+        (folder / "saved-meanwhile.txt").write_text("Ophicleide repair notes for the brass band.")
+        assert service.wait_idle(300)
+        t0 = time.monotonic()
+        while "saved-meanwhile.txt" not in found(lib, "ophicleide", mode="lexical"):
+            assert time.monotonic() - t0 < 15, "a file saved during the catch-up was missed"
+            time.sleep(0.1)
+
+
 def test_catch_up_then_edits_and_deletions_are_searchable(lib, corpus):
     lib.add_root(corpus)
     states = []
