@@ -10,9 +10,10 @@ MODE   index    Library.index over CORPUS (what `seekwise index` runs)
 POINT  where the N-th call (counted once armed) kills the process, before that call does anything
        unless said:
        none           no kill: a clean run (the resume); OUT gets what the model embedded
-       extract        seekwise.core.extract.extract, reading a file's text
-       isolated       Isolator.extract_file, once the request is with the extraction worker
-                      (a PDF or DOCX being parsed in its own process): the worker must not outlive us
+       extract        Indexer._process, a file's text (read, extracted and chunked in an extraction
+                      worker) taken into the batch
+       isolated       the extraction pool's reply for a PDF or DOCX, once its request is with a worker
+                      (the file being parsed in its own process): no worker may outlive us
        embed          Encoder.embed_documents: the batch's files are committed, its vectors are not
        commit-inside  Store.commit, inside its LMDB write transaction once every put is made,
                       before the transaction commits
@@ -43,7 +44,7 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parents[1] / "data" / "corpus"
 READY = "READY"
 WATCH_TIMEOUT_S = 90.0
-BATCH = 32  # chunks per commit in index mode too: the background service's own batch (BACKGROUND_BATCH)
+BATCH = 32  # chunks per commit in both phases of index mode too: the background service's own batch
 
 
 # -- the corpus ---------------------------------------------------------------------------------
@@ -158,8 +159,7 @@ class Killer:
         data = snapshot(lib.store, lib.model_version)
         data["point"], data["n"] = self.point, self.n
         from seekwise.core.extract import isolate
-        worker = isolate._shared._proc if isolate._shared is not None else None
-        data["extract_worker"] = worker.pid if worker is not None and worker.is_alive() else None
+        data["extract_workers"] = isolate._shared.pids() if isolate._shared is not None else []
         tmp = self.out.with_suffix(".tmp")
         tmp.write_text(json.dumps(data))
         os.replace(tmp, self.out)
@@ -167,7 +167,7 @@ class Killer:
 
 
 def install(killer: Killer) -> None:
-    from seekwise.core import ann, extract
+    from seekwise.core import ann
     from seekwise.core.embedding import Encoder
     from seekwise.core.lexical import LexicalIndex
     from seekwise.core.service import IndexService
@@ -185,31 +185,30 @@ def install(killer: Killer) -> None:
         setattr(owner, name, wrapper)
 
     if point == "extract":
-        before(extract, "extract")
+        from seekwise.core.indexer import Indexer
+        before(Indexer, "_process")
     elif point == "isolated":
-        from multiprocessing.connection import Connection
+        from seekwise.core.extract.isolate import _Run
+        real_submit, real_take = _Run.submit, _Run.take
+        isolated: set[int] = set()      # tickets of the PDF and DOCX files
 
-        from seekwise.core.extract.isolate import Isolator
-        real_extract, real_send, real_poll = Isolator.extract_file, Connection.send, Connection.poll
-        state = threading.local()
+        def submit(self, job):  # noqa: ANN001, ANN202
+            ticket = real_submit(self, job)
+            if job.args[1].isolated:
+                isolated.add(ticket)
+            return ticket
 
-        def extract_file(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-            state.armed, state.sent = killer.hit(), False
-            try:
-                return real_extract(self, *args, **kwargs)
-            finally:
-                state.armed = False
-
-        def send(self, obj):  # noqa: ANN001, ANN202
-            real_send(self, obj)
-            if getattr(state, "armed", False) and isinstance(obj, tuple) and len(obj) == 3:
-                state.sent = True          # the file's request is with the worker
-
-        def poll(self, *args):  # noqa: ANN001, ANN002, ANN202
-            if getattr(state, "sent", False):
-                killer.kill()              # while the worker parses it
-            return real_poll(self, *args)
-        Isolator.extract_file, Connection.send, Connection.poll = extract_file, send, poll
+        def take(self, ticket):  # noqa: ANN001, ANN202
+            if ticket in isolated and killer.hit():
+                # In the indexer's own thread (never mid-commit), once the file is with its worker;
+                # a file already parsed (the pool reads ahead) leaves its worker on the next ones.
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline and ticket not in self._replies and not any(
+                        w.job is not None and w.job[0] == ticket and w.ready for w in self.pool._workers):
+                    time.sleep(0.001)
+                killer.kill()
+            return real_take(self, ticket)
+        _Run.submit, _Run.take = submit, take
     elif point == "embed":
         before(Encoder, "embed_documents")
     elif point == "lexical":
@@ -285,7 +284,7 @@ def main(argv: list[str]) -> int:
     from seekwise.core.library import Library
     from seekwise.core.service import CpuBudget, IndexService
 
-    indexer.BATCH_MISSES = BATCH
+    indexer.BATCH_MISSES = indexer.BATCH_CHUNKS = BATCH  # both phases commit every BATCH chunks
     killer = Killer(point, n, out)
     install(killer)
     lib = Library(data_dir, threads=1)

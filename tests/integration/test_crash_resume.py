@@ -35,21 +35,22 @@ N_LATE = 12   # written while a watching service runs (watch cases)
 # mode, point, n, what the store must say at the kill about vectors (True: some pending, False: none, None: any)
 FAST = [
     ("index", "extract", 20, None),          # reading a file mid batch 2
-    ("index", "commit-inside", 3, False),    # inside batch 2's files transaction
-    ("index", "embed", 2, True),             # between batch 2's files and its vectors
+    ("index", "commit-inside", 3, True),     # inside batch 3's files transaction (the keywords phase:
+                                             # batches 1-2 committed, nothing embedded yet)
+    ("index", "embed", 2, True),             # the meaning phase, its batch 1 committed, batch 2 not
     ("index", "ann-save", 2, False),         # the final ANN save, half swapped
     ("index", "isolated", 10, None),         # a PDF or DOCX with the extraction worker (14 of the 56 are)
-    ("service", "commit-after", 3, True),    # batch 2's files committed, before the derived indexes
+    ("service", "commit-after", 3, True),    # batch 3's files committed, before the derived indexes
     ("watch", "on-batch", 1, False),         # a watcher batch arrived
     ("watch", "embed", 1, True),             # a watcher batch's files committed, its vectors not
 ]
 # The service and watch paths commit through the same Indexer as `index`: their extraction and
 # commit-inside points, and watch's commit-after (the state watch-embed-1 leaves), add no new state.
 SLOW = [
-    ("index", "commit-inside", 4, True),     # inside batch 2's vectors transaction
-    ("index", "commit-after", 5, True),      # batch 3's files committed
-    # the store has batch 2's files, the keyword index not (call 1 is batch 1's vectors: a new keyword
-    # index takes batch 1's files by a full reconcile, not by apply)
+    ("index", "commit-inside", 4, True),     # inside a later transaction, files or vectors
+    ("index", "commit-after", 5, True),      # a later commit, before the derived indexes hear of it
+    # the store has batch 3's files, the keyword index not (a new keyword index takes batch 1's
+    # files by a full reconcile, not by apply)
     ("index", "lexical", 2, True),
     ("service", "embed", 3, True),
     ("service", "ann-save", 2, False),       # the service's save when it stops
@@ -123,9 +124,9 @@ def test_kill_then_resume_keeps_committed_work(tmp_path, mode, point, n, pending
     # What the child saw committed at the kill is what the store holds after it, whole.
     at_kill = json.loads(dump.read_text())
     assert (at_kill.pop("point"), at_kill.pop("n")) == (point, n)
-    worker = at_kill.pop("extract_worker")
+    workers = at_kill.pop("extract_workers")
     if point == "isolated":
-        assert worker and gone_soon(worker), "the extraction worker outlived the indexer it served"
+        assert workers and all(gone_soon(w) for w in workers), "an extraction worker outlived the indexer it served"
     after_kill = read_store(data_dir)
     assert after_kill == at_kill
     assert_whole(after_kill)
@@ -209,7 +210,7 @@ def main():
 
     def poll(self, *args):
         if args and args[0] != isolate.START_SECONDS:  # the file is with the worker, stuck in its parser
-            print(iso._proc.pid, flush=True)
+            print(iso.pid, flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
         return real_poll(self, *args)
     Connection.poll = poll

@@ -112,7 +112,7 @@ def test_hostile_files_are_recorded_with_reasons_and_the_run_goes_on(tmp_path, h
             fh.truncate(2 << 30)  # sparse 2 GB: no disk used
 
     def remove_mid_run(progress):
-        if progress.phase == "indexing" and (docs / "gone.txt").exists():
+        if progress.phase == "keywords" and (docs / "gone.txt").exists():
             (docs / "gone.txt").unlink()
             (docs / "gone.pdf").unlink()
 

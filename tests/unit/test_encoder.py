@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 REFERENCE = Path(__file__).parents[1] / "data" / "reference_vectors.json"
 
@@ -51,3 +53,38 @@ def test_query_cache_skips_the_model(encoder):
 def test_too_long_document_is_refused_not_cut(encoder):
     with pytest.raises(ValueError, match="chunker"):
         encoder.embed_documents(["word " * 1000])
+
+
+# -- the chunker's token offsets -----------------------------------------------------------------
+
+TRICKY = ["Café naïve façade, Ärger über Öl — “quoted” (x+y)/2=3.5e-7 … done.",
+          "中文字符和日本語のテキスト mixed with Latin",
+          "ab\x0ccd\x1fef\x85gh\u2028ij\xa0kl\u3000mn\u200bop \x00zero",
+          "emoji 👩‍💻 and e\u0301 combining, 🇫🇷 flags",
+          "x" * 300 + " " + "supercalifragilisticexpialidocious" * 5 + " https://example.org/a_b-c?d=e&f=g#h",
+          "\n\n  leading and trailing space  \t\n", "", "   ", "one"]
+
+
+def _reference(counter, text):
+    return [start for start, _ in counter.tokenizer.encode(text, add_special_tokens=False).offsets]
+
+
+def test_token_offsets_from_known_words_are_the_tokenizers_own(token_counter, monkeypatch):
+    """Each distinct word is tokenized once and its offsets kept: the offsets of a text are exactly
+    the tokenizer's, whether its words were known or not, and after the cache is emptied."""
+    from seekwise.core.embedding import encoder as encoder_module
+
+    corpus = Path(__file__).parents[1] / "data" / "corpus"
+    texts = TRICKY + [p.read_text() for p in sorted(corpus.rglob("*")) if p.is_file()]
+    for _ in range(2):  # cold, then every word known
+        got = token_counter.token_starts(texts)
+        assert [list(g) for g in got] == [_reference(token_counter, t) for t in texts]
+    monkeypatch.setattr(encoder_module, "WORD_CACHE", 10)  # emptied on every call
+    got = token_counter.token_starts(texts[::-1])
+    assert [list(g) for g in got] == [_reference(token_counter, t) for t in texts[::-1]]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=2000))
+def test_token_offsets_of_any_text_are_the_tokenizers_own(token_counter, text):
+    assert list(token_counter.token_starts([text])[0]) == _reference(token_counter, text)

@@ -1,18 +1,17 @@
-"""Roots to store and index: scan, diff, extract, chunk, embed only the misses, commit in batches."""
+"""Roots to store and index in two phases: keywords first (scan, diff, extract, chunk, commit: every
+file searchable by keyword), then meaning (embed the passages that have no vector, newest files first)."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
-import numpy as np
 
-from seekwise.core import extract
+from seekwise.core import extract, prepare
 from seekwise.core.chunking import Chunker
 from seekwise.core.derived import DerivedIndexes
 from seekwise.core.embedding import Encoder
@@ -21,33 +20,43 @@ from seekwise.core.extract import isolate, reading
 from seekwise.core.ignore import IgnoreRules
 from seekwise.core.lazy import Lazy
 from seekwise.core.scanner import SeenFile, scan
-from seekwise.core.store import FileChange, FileRecord, NewChunk, Store, text_digest
+from seekwise.core.store import FileChange, FileRecord, NewChunk, Store
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_FILE_MB = 32
-BATCH_MISSES = 256        # chunks to embed before a commit
-BATCH_FILES = 500         # files per commit when there is little to embed
+BATCH_MISSES = 256        # chunks embedded per commit in the meaning phase
+BATCH_FILES = 500         # files per commit in the keywords phase
+BATCH_CHUNKS = 4096       # or this many new passages, whichever comes first
 BATCH_SECONDS = 3.0       # a commit at least this often, so a kill loses little
 ANN_SAVE_SECONDS = 60.0
+RATE_EVERY_S = 30.0       # how often the meaning phase records its rate (another process's ETA)
 
 
 @dataclass
 class Progress:
-    """A snapshot the CLI prints and the GUI polls; never a call per file."""
+    """A snapshot the CLI prints and the GUI polls; never a call per file.
 
-    phase: str = "starting"           # scanning, indexing, saving, done
+    Two phases: "keywords" takes every new or changed file into the store and the keyword index
+    (no model call), "meaning" then embeds the passages that have no vector yet."""
+
+    phase: str = "starting"           # scanning, keywords, meaning, saving, done
     files_total: int = 0              # files seen by the scan
     files_todo: int = 0               # new or changed ones, the real work
     files_done: int = 0
     bytes_todo: int = 0
     bytes_done: int = 0
     chunks_added: int = 0
-    chunks_embedded: int = 0
+    chunks_embedded: int = 0          # model work in this run, both phases
     errors: int = 0
     current: str = ""
     started: float = field(default_factory=time.monotonic)
-    indexing_started: float = 0.0
+    indexing_started: float = 0.0     # elapsed() when the keywords phase began
+    keywords_seconds: float | None = None  # how long the keywords phase took, once it ended
+    vectors_todo: int = 0             # passages without a vector when the meaning phase began
+    vectors_done: int = 0             # of those, embedded so far
+    chunks_total: int = 0             # passages in the library (the meaning phase's denominator)
+    meaning_started: float = 0.0      # elapsed() when the meaning phase began
 
     @property
     def elapsed(self) -> float:
@@ -55,10 +64,28 @@ class Progress:
 
     @property
     def eta_s(self) -> float | None:
-        if self.phase != "indexing" or self.bytes_done <= 0 or self.bytes_todo <= 0:
+        """Seconds left in the current phase, once there is a rate to go by."""
+        if self.phase == "meaning":
+            return self.meaning_eta_s
+        if self.phase != "keywords" or self.bytes_done <= 0 or self.bytes_todo <= 0:
             return None
         rate = self.bytes_done / max(self.elapsed - self.indexing_started, 1e-6)
         return max(0.0, (self.bytes_todo - self.bytes_done) / rate)
+
+    @property
+    def meaning_eta_s(self) -> float | None:
+        if self.phase != "meaning" or self.vectors_done <= 0:
+            return None
+        rate = self.vectors_done / max(self.elapsed - self.meaning_started, 1e-6)
+        return max(0.0, (self.vectors_todo - self.vectors_done) / rate)
+
+    @property
+    def meaning_share(self) -> float:
+        """Share of the library's passages searchable by meaning (1.0 for an empty library)."""
+        if self.chunks_total <= 0:
+            return 1.0
+        missing = max(0, self.vectors_todo - self.vectors_done)
+        return max(0.0, min(1.0, 1.0 - missing / self.chunks_total))
 
 
 @dataclass
@@ -72,6 +99,7 @@ class IndexReport:
     files_failed: int = 0
     chunks_added: int = 0
     chunks_embedded: int = 0       # model work done; the rest came from the vector cache
+    keywords_seconds: float = 0.0  # until every new or changed file was searchable by keyword
     problems: list[tuple[str, str]] = field(default_factory=list)
     missing_roots: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -80,7 +108,7 @@ class IndexReport:
 @dataclass
 class _Batch:
     changes: list[FileChange] = field(default_factory=list)
-    misses: dict[bytes, str] = field(default_factory=dict)  # digest -> text to embed
+    digests: set[bytes] = field(default_factory=set)  # of the new passages: which lack a vector?
     removed: list[str] = field(default_factory=list)
     touched: list[FileRecord] = field(default_factory=list)  # same content, new mtime
 
@@ -103,7 +131,6 @@ class Indexer:
         self.max_file_bytes = max_file_bytes
         self.rules = rules  # what the scan leaves out (the user's patterns and file types); None: built-ins
         self.batch_misses = BATCH_MISSES  # a background service lowers it: a batch is what an edit waits for
-        self._pending_elsewhere = False
 
     # -- the run -------------------------------------------------------------------------------
 
@@ -138,7 +165,7 @@ class Indexer:
         report.files_removed = len(removed)
         prog.files_total, prog.files_todo = len(seen.files), len(todo)
         prog.bytes_todo = sum(f.size for f in todo)
-        prog.phase, prog.indexing_started = "indexing", prog.elapsed
+        prog.phase, prog.indexing_started = "keywords", prog.elapsed
         notify(prog, force=True)
 
         batch = _Batch(removed=removed)
@@ -156,10 +183,9 @@ class Indexer:
             report.files_skipped += 1
             report.problems.append((path, reason))
         last_commit = last_save = time.monotonic()
-        self._pending_elsewhere = bool(self.store.get_meta("vectors_pending"))  # a run killed mid-batch
         try:
             try:
-                for seen_file in todo:
+                for seen_file in self._prepared(todo):
                     if cancel.is_set():
                         raise Interrupted()
                     if checkpoint is not None:
@@ -170,7 +196,7 @@ class Indexer:
                     prog.bytes_done += seen_file.size
                     prog.errors = report.files_failed
                     notify(prog)
-                    if (len(batch.misses) >= self.batch_misses or len(batch) >= BATCH_FILES
+                    if (len(batch.digests) >= BATCH_CHUNKS or len(batch) >= BATCH_FILES
                             or time.monotonic() - last_commit > BATCH_SECONDS):
                         self._commit(batch, report, prog)
                         batch = _Batch()
@@ -179,13 +205,16 @@ class Indexer:
                             self.derived.save()
                             last_save = time.monotonic()
             except Preempted:
-                # More urgent work waits: keep the files (keyword search has them); their vectors
-                # stay pending and a later run embeds them.
-                self._commit(batch, report, prog, embed=False)
+                # More urgent work waits: what was read is kept (keyword search has it); passages
+                # without a vector wait for the meaning phase of a later run.
+                self._commit(batch, report, prog)
                 raise
             self._commit(batch, report, prog)
-            if self.store.get_meta("model") != self.model_version or self._pending_elsewhere:
-                self.fill_missing_vectors(cancel, report, checkpoint)
+            report.keywords_seconds = prog.keywords_seconds = time.monotonic() - t0
+            prog.current = ""
+            notify(prog, force=True)
+            if self.store.get_meta("model") != self.model_version or self.store.get_meta("vectors_pending"):
+                self.embed_missing(cancel, report, checkpoint, prog, notify)
         finally:
             # Whatever was committed stays; the saved ANN catches up from the store next time if we die here.
             if save and (self.derived.ann.loaded or self.derived.binary.loaded):
@@ -240,19 +269,44 @@ class Indexer:
 
     # -- one file ------------------------------------------------------------------------------
 
-    def _process(self, f: SeenFile, batch: _Batch, report: IndexReport) -> None:
-        rec = FileRecord(path=f.path, size=f.size, mtime_ns=f.mtime_ns, indexed_at=time.time())
+    _ready: tuple[SeenFile, isolate.Reply] | None = None  # the pool's outcome for the file in hand
+
+    def _prepared(self, todo: list[SeenFile]) -> Iterator[SeenFile]:
+        """`todo` in order, each file read, hashed, extracted and chunked by the extraction pool (a worker
+        per core, each file within its time and memory limits) a bounded number of files ahead of the
+        one yielded, which _process then takes. Stopping early stops the workers' unwanted files."""
+        shared = (prepare.portable(self.chunker.get()), self.chunking_version) if todo else None
+        for f, reply in isolate.shared().map(prepare.prepare_file, todo, self._plan, shared):
+            self._ready = (f, reply)
+            yield f
+        self._ready = None
+
+    def _plan(self, f: SeenFile) -> isolate.Job | isolate.Reply:
+        """A file's job for the pool, or its outcome when no byte needs reading."""
         family = extract.family_for(f.path)
         if family is None:
+            return ("unknown",)
+        limit = extract.size_limit(family, self.max_file_bytes)
+        if f.size > limit:  # refused by its size before a byte is read
+            return "unsupported", reading.too_large(limit).reason
+        old = self.store.get_file(f.path)
+        # Perhaps only touched: the worker hashes it first, and parses it only if the bytes changed.
+        same = old is not None and old.sha256 and old.size == f.size and not self._outdated(old, f.path)
+        return isolate.Job((f.path, family, limit, old.sha256 if same else None), f.size)
+
+    def _process(self, f: SeenFile, batch: _Batch, report: IndexReport) -> None:
+        """The pool's outcome for `f` (the file _prepared just yielded) into the batch."""
+        ready, self._ready = self._ready, None
+        if ready is None or ready[0] is not f:
+            raise RuntimeError("Indexer._process takes the files Indexer._prepared yields, in turn")
+        rec = FileRecord(path=f.path, size=f.size, mtime_ns=f.mtime_ns, indexed_at=time.time())
+        if ready[1] == ("unknown",):
             rec.status, rec.reason = "unsupported", "not a file type Seekwise reads"
             report.files_skipped += 1
             batch.changes.append(FileChange(rec))
             return
-        limit = extract.size_limit(family, self.max_file_bytes)
         try:
-            if f.size > limit:  # refused by its size before a byte is read
-                raise reading.too_large(limit)
-            doc = self._read(f, family, limit, rec, batch, report)
+            read = self._read(f, ready[1], rec, batch, report)
         except extract.Unsupported as exc:
             self._fail(rec, "skipped", exc.reason, batch, report)
             return
@@ -262,39 +316,31 @@ class Indexer:
             rec.extractor = "" if exc.retry else extract.extractor_id(f.path)
             self._fail(rec, "error", exc.reason, batch, report)
             return
-        if doc is None:
+        if read is None:
             return
+        doc, new_chunks = read
         rec.kind, rec.extractor, rec.chunking = doc.kind, doc.extractor, self.chunking_version
-        chunks = self.chunker.get().chunk(doc.text, doc.kind, doc.page_starts) if doc.text.strip() else []
-        rec.status = "ok" if chunks else "empty"
-        rec.reason = "" if chunks else "no text in this file"
-        new_chunks = [NewChunk(c.start, c.end, c.line, c.text, text_digest(self.chunking_version, c.text), c.page)
-                      for c in chunks]
+        rec.status = "ok" if new_chunks else "empty"
+        rec.reason = "" if new_chunks else "no text in this file"
         for ch in new_chunks:
-            batch.misses.setdefault(ch.digest, ch.text)
+            batch.digests.add(ch.digest)
         batch.changes.append(FileChange(rec, new_chunks))
         report.files_indexed += 1
 
-    def _read(self, f: SeenFile, family: extract.Family, limit: int, rec: FileRecord, batch: _Batch,
-              report: IndexReport) -> extract.Document | None:
-        """The file's Document, or None when its content is what we hold already (only its mtime moved).
-
-        Risky families are read and parsed in the isolation worker (time and memory bounded; the file's
-        bytes never enter this process); the rest are read and parsed here.
-        """
-        old = self.store.get_file(f.path)
-        if family.isolated:
-            if old and old.sha256 and old.size == f.size:  # perhaps only touched: hash it before parsing
-                rec.sha256, rec.size = reading.hash_file(f.path, limit)
-                if self._touched(old, rec, f, batch, report):
-                    return None
-            doc, rec.sha256, rec.size = isolate.shared().extract_file(f.path, family, limit)
-            return doc
-        data = reading.read_file(f.path, limit)
-        rec.size, rec.sha256 = len(data), hashlib.sha256(data).hexdigest()
-        if old and self._touched(old, rec, f, batch, report):
-            return None
-        return extract.extract(f.path, data, family)
+    def _read(self, f: SeenFile, reply: isolate.Reply, rec: FileRecord, batch: _Batch,
+              report: IndexReport) -> tuple[extract.Document, list[NewChunk]] | None:
+        """The file's Document and chunks from the worker's reply, or None when its content is what we
+        hold already (only its mtime moved). Raises Unsupported or ExtractionError with the reason."""
+        if reply[0] == "touched":
+            _, rec.sha256, rec.size = reply
+            old = self.store.get_file(f.path)
+            if old and self._touched(old, rec, f, batch, report):
+                return None
+            raise extract.ExtractionError("changed while being read", retry=True)  # its record moved meanwhile
+        doc, rec.sha256, rec.size, spans, digests = isolate.unwrap(reply)
+        text, size = doc.text, prepare.DIGEST_BYTES
+        return doc, [NewChunk(start, end, line, text[start:end], digests[i * size:(i + 1) * size], page)
+                     for i, (start, end, line, page) in enumerate(spans)]
 
     def _touched(self, old: FileRecord, rec: FileRecord, f: SeenFile, batch: _Batch, report: IndexReport) -> bool:
         """Same content as indexed, and nothing says to read it again: keep it, with its new mtime."""
@@ -336,55 +382,72 @@ class Indexer:
 
     # -- commit --------------------------------------------------------------------------------
 
-    def _commit(self, batch: _Batch, report: IndexReport, prog: Progress, embed: bool = True) -> None:
-        """Files first (keyword search has them at once), then the vectors only the model can make."""
+    def _commit(self, batch: _Batch, report: IndexReport, prog: Progress) -> None:
+        """A batch of files into the store and the keyword index; passages whose text was embedded
+        before (the vector cache) join the vector indexes at once, the rest in the meaning phase."""
         if not len(batch):
             return
-        missing = self.store.missing_vectors(self.model_version, batch.misses) if batch.misses else set()
-        # The flag says "some chunks may lack vectors": set with files committed ahead of their
-        # vectors, cleared only when no earlier batch left any behind (fill_missing_vectors clears it).
+        missing = self.store.missing_vectors(self.model_version, batch.digests) if batch.digests else set()
+        # The flag says "some chunks may lack vectors": set here, cleared by embed_missing once none do.
         result = self.store.commit(batch.changes, batch.removed, {}, self.model_version,
                                    touched=batch.touched, vectors_pending=True if missing else None)
         report.chunks_added += len(result.added)
         prog.chunks_added += len(result.added)
         self.derived.after_commit(result, [ch.text for change in batch.changes for ch in change.chunks])
-        if not missing:
-            return
-        if not embed:
-            self._pending_elsewhere = True
-            return
-        digests = [d for d in batch.misses if d in missing]
-        vecs = self.encoder.get().embed_documents([batch.misses[d] for d in digests])
-        done = self.store.commit([], [], dict(zip(digests, vecs)), self.model_version,
-                                 vectors_pending=None if self._pending_elsewhere else False)
-        report.chunks_embedded += len(digests)
-        prog.chunks_embedded += len(digests)
-        self.derived.after_new_vectors([(cid, d) for cid, d in result.added if d in missing], done.generation)
 
-    def fill_missing_vectors(self, cancel: threading.Event, report: IndexReport,
-                             checkpoint: Callable[[], None] | None = None) -> None:
-        """Chunks without a vector for this model (a model switch, or a run killed between a batch's
-        files and its vectors): embed them."""
+    def missing_in_order(self) -> list[int]:
+        """Ids of the passages with no vector for this model, the most recently modified file's first
+        (the one just saved, then what the person worked on lately, then the rest)."""
         ids, digests = self.store.chunk_digests()
         missing = self.store.missing_vectors(self.model_version, digests)
         if not missing:
-            if self.store.get_meta("vectors_pending"):
-                self.store.put_meta("vectors_pending", False)
-            return
-        log.info("embedding %d chunks that have no vector for %s", len(missing), self.model_version)
-        todo = [int(cid) for cid, d in zip(ids, digests) if d in missing]
-        for start in range(0, len(todo), self.batch_misses):
+            return []
+        lacking = {int(cid) for cid, d in zip(ids, digests) if d in missing}
+        files = sorted(self.store.iter_files(), key=lambda rec: (-rec.mtime_ns, rec.path))
+        return [cid for rec in files for cid in rec.chunk_ids if cid in lacking]
+
+    def embed_missing(self, cancel: threading.Event, report: IndexReport,
+                      checkpoint: Callable[[], None] | None = None, prog: Progress | None = None,
+                      notify: Callable[..., None] | None = None) -> None:
+        """The meaning phase: embed every passage without a vector (new files, a model switch, a run
+        stopped before it got here), a batch per commit. `checkpoint` may stop it between batches;
+        what is committed stays and the next run goes on from there."""
+        prog = prog or Progress()
+        notify = notify or (lambda *_a, **_k: None)
+        todo = self.missing_in_order()
+        prog.phase, prog.current = "meaning", ""
+        prog.chunks_total, prog.vectors_todo, prog.vectors_done = self.store.counts()["chunks"], len(todo), 0
+        prog.meaning_started = prog.elapsed
+        notify(prog, force=True)
+        if todo:
+            log.info("embedding %d passages that have no vector for %s", len(todo), self.model_version)
+        last_rate = time.monotonic()
+        start = 0
+        while start < len(todo):
             if cancel.is_set():
                 raise Interrupted()
             if checkpoint is not None:
                 checkpoint()
-            records = self.store.get_chunks(todo[start:start + self.batch_misses])
-            chunks = {c.digest: c.text for c in records}
-            digests_now = list(chunks)
-            vecs = self.encoder.get().embed_documents([chunks[d] for d in digests_now])
-            result = self.store.commit([], [], dict(zip(digests_now, vecs)), self.model_version)
-            report.chunks_embedded += len(digests_now)
-            self.derived.after_new_vectors([(c.id, c.digest) for c in records], result.generation)
+            size = self.batch_misses      # read per batch: a service may change speed meanwhile
+            records = self.store.get_chunks(todo[start:start + size])
+            start += size
+            texts = {c.digest: c.text for c in records}   # identical passages: one model call
+            missing = self.store.missing_vectors(self.model_version, texts)
+            digests = [d for d in texts if d in missing]   # in the order asked for
+            if digests:
+                vecs = self.encoder.get().embed_documents([texts[d] for d in digests])
+                result = self.store.commit([], [], dict(zip(digests, vecs)), self.model_version)
+                report.chunks_embedded += len(digests)
+                prog.chunks_embedded += len(digests)
+                self.derived.after_new_vectors([(c.id, c.digest) for c in records], result.generation)
+            prog.vectors_done = min(start, len(todo))
+            notify(prog)
+            now = time.monotonic()
+            if now - last_rate > RATE_EVERY_S:
+                last_rate = now
+                self.store.put_meta("embed_rate", prog.vectors_done / max(prog.elapsed - prog.meaning_started, 1e-6))
+        if todo:
+            self.store.put_meta("embed_rate", len(todo) / max(prog.elapsed - prog.meaning_started, 1e-6))
         self.store.put_meta("vectors_pending", False)
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from seekwise.core.embedding import Encoder
 from seekwise.core.errors import LibraryLocked, Preempted, SeekwiseError
 from seekwise.core.ignore import IgnoreRules
-from seekwise.core.indexer import IndexReport, Progress
+from seekwise.core.indexer import IndexReport, Indexer, Progress
 from seekwise.core.lazy import Lazy
 from seekwise.core.library import Library
 
@@ -64,6 +64,11 @@ class ServiceState:
     full_speed: bool = False
     last_report: IndexReport | None = None
     indexed_at: float = 0.0      # time.time() of the last commit of changed paths
+    phase: str = ""              # while indexing: keywords (files into the keyword index), then meaning
+    vectors_done: int = 0        # meaning phase: passages embedded in this run, of
+    vectors_todo: int = 0        # those that had no vector when it began
+    meaning_share: float | None = None   # meaning phase: share of the library's passages with a vector
+    meaning_eta_s: float | None = None   # meaning phase: seconds until every passage has one
 
 
 Listener = Callable[[ServiceState], None]
@@ -331,7 +336,7 @@ class IndexService:
         for folder in (p for p in paths if not _under_any(p, roots)):
             self.library.forget(folder)  # a root was removed: its records leave
         try:
-            report = indexer.run(targets, self._progress, checkpoint=self._checkpoint(),
+            report = indexer.run(targets, self._progress, checkpoint=self._checkpoint(indexer),
                                  changed=urgent, save=False) if targets else IndexReport()
         except Preempted:
             self._save_now_and_then()
@@ -361,11 +366,15 @@ class IndexService:
             self._last_save = now
             self.library.derived.save()
 
-    def _checkpoint(self) -> Callable[[], None]:
+    def _checkpoint(self, indexer: Indexer) -> Callable[[], None]:
         def check() -> None:
             with self._cond:
                 if self._stopping or self._paused or self._jobs:
                     raise Preempted()
+                # Full speed on or off (the user, or the session went idle or came back): from the
+                # next batch on, not the next run (the meaning phase of a library is one long run).
+                indexer.encoder = self._encoder()
+                indexer.batch_misses = FULL_SPEED_BATCH if self._full_speed else BACKGROUND_BATCH
                 # Newer edits jump ahead of a backlog and of an older, long batch of changes (a
                 # checkout of thousands of files): what is done is committed, the rest re-queued.
                 if self._urgent and time.monotonic() - self._run_started > PREEMPT_AFTER_S:
@@ -394,19 +403,27 @@ class IndexService:
     # -- progress ------------------------------------------------------------------------------
 
     def _progress(self, prog: Progress) -> None:
-        elapsed = max(prog.elapsed - prog.indexing_started, 1e-6)
+        meaning = prog.phase == "meaning"
+        working = prog.phase in ("keywords", "meaning")
+        elapsed = max(prog.elapsed - (prog.meaning_started if meaning else prog.indexing_started), 1e-6)
         self._publish(state="scanning" if prog.phase == "scanning" else "indexing",
+                      phase=prog.phase if working else "",
                       files_done=prog.files_done, files_todo=prog.files_todo, current=prog.current,
-                      chunks_per_s=prog.chunks_embedded / elapsed if prog.phase == "indexing" else 0.0,
-                      eta_s=prog.eta_s, force=prog.phase != "indexing")
+                      chunks_per_s=prog.vectors_done / elapsed if meaning else 0.0,
+                      eta_s=prog.eta_s, vectors_done=prog.vectors_done if meaning else 0,
+                      vectors_todo=prog.vectors_todo if meaning else 0,
+                      meaning_share=prog.meaning_share if meaning else None,
+                      meaning_eta_s=prog.meaning_eta_s if meaning else None, force=not working)
 
     def _publish(self, force: bool = False, **changes: object) -> None:
         with self._cond:
             self._publish_locked(force=force, **changes)
 
     def _publish_locked(self, force: bool = False, **changes: object) -> None:
-        new = replace(self._state, queued=len(self._urgent), backlog=len(self._backlog),
-                      full_speed=self._full_speed, **changes)
+        if changes.get("state", "indexing") != "indexing":   # a phase and its figures belong to a run
+            changes.update(phase="", vectors_done=0, vectors_todo=0, meaning_share=None, meaning_eta_s=None)
+        new = replace(self._state, **{"queued": len(self._urgent), "backlog": len(self._backlog),
+                                      "full_speed": self._full_speed, **changes})
         if new == self._state:
             return
         self._state = new
