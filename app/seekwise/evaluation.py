@@ -6,6 +6,7 @@ import argparse
 import csv
 import json
 import math
+import os
 import shutil
 import statistics
 import sys
@@ -15,9 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from seekwise.core.errors import SeekwiseError
+from seekwise.core.errors import NoLibrary, SeekwiseError
 from seekwise.core.library import Library
-from seekwise.core.search import FusionSettings
+from seekwise.core.search import FusionSettings, good_matches
 
 # name -> (search mode, dense backend)
 MODES: dict[str, tuple[str, str]] = {
@@ -28,6 +29,7 @@ MODES: dict[str, tuple[str, str]] = {
     "hybrid": ("hybrid", "hnsw"),
 }
 DEPTH = 100
+SHOWN = 10    # results a user asks for (the CLI's default -k): nDCG@10, MRR@10, hit@5 are measured on these
 
 
 @dataclass
@@ -90,12 +92,18 @@ def mrr_at(ranked: list[str], rels: dict[str, int], k: int) -> float:
     return 0.0
 
 
+def hit_at(ranked: list[str], rels: dict[str, int], k: int) -> float:
+    """1 when a relevant document is among the first k: did the user find the file on the first screen."""
+    return float(any(rels.get(d, 0) > 0 for d in ranked[:k]))
+
+
 def score_run(run: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> dict[str, float]:
     """Mean of each metric over every judged query (a query with no results scores 0)."""
     n = len(qrels)
-    out = {"ndcg@10": 0.0, "recall@10": 0.0, "recall@100": 0.0, "mrr@10": 0.0}
+    out = {"ndcg@10": 0.0, "recall@10": 0.0, "recall@100": 0.0, "mrr@10": 0.0, "hit@5": 0.0}
     for qid, rels in qrels.items():
         ranked = run.get(qid, [])
+        out["hit@5"] += hit_at(ranked, rels, 5)
         out["ndcg@10"] += ndcg_at(ranked, rels, 10)
         out["recall@10"] += recall_at(ranked, rels, 10)
         out["recall@100"] += recall_at(ranked, rels, 100)
@@ -117,15 +125,21 @@ def write_corpus(data: DataSet, folder: Path) -> dict[str, str]:
 
 
 def run_queries(lib: Library, data: DataSet, doc_of: dict[str, str], mode: str, dense: str,
-                depth: int = DEPTH) -> tuple[dict[str, list[str]], list[float]]:
+                depth: int = DEPTH) -> tuple[dict[str, list[str]], dict[str, list[str]], list[float]]:
+    """(the first SHOWN documents as a search for SHOWN files returns them, the first `depth` for
+    recall@100, the SHOWN searches' times): candidate pools grow with -k past POOL / CANDIDATES_PER_HIT,
+    so the top 10 is measured as a user asking for 10 sees it."""
     run: dict[str, list[str]] = {}
+    deep: dict[str, list[str]] = {}
     times: list[float] = []
     for qid, text in data.queries.items():
         t0 = time.perf_counter()
-        hits = lib.search(text, k=depth + 1, mode=mode, dense=dense, mark=False)
+        hits = lib.search(text, k=SHOWN + 1, mode=mode, dense=dense, mark=False)
         times.append((time.perf_counter() - t0) * 1000)
-        run[qid] = [d for d in (doc_of.get(h.path) for h in hits) if d is not None and d != qid][:depth]
-    return run, times
+        run[qid] = [d for d in (doc_of.get(h.path) for h in hits) if d is not None and d != qid][:SHOWN]
+        hits = lib.search(text, k=depth + 1, mode=mode, dense=dense, mark=False)
+        deep[qid] = [d for d in (doc_of.get(h.path) for h in hits) if d is not None and d != qid][:depth]
+    return run, deep, times
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -163,8 +177,9 @@ def evaluate(folder: str, split: str, modes: list[str], model: str | None, threa
             for name in modes:
                 mode, dense = MODES[name]
                 lib.search("warm up the index and the model", mode=mode, dense=dense, mark=False)
-                run, times = run_queries(lib, data, doc_of, mode, dense)
+                run, deep, times = run_queries(lib, data, doc_of, mode, dense)
                 figures = score_run(run, data.qrels)
+                figures["recall@100"] = score_run(deep, data.qrels)["recall@100"]
                 figures["ms_p50"] = round(statistics.median(times), 2)
                 figures["ms_p95"] = round(percentile(times, 95), 2)
                 result["modes"][name] = figures
@@ -173,6 +188,147 @@ def evaluate(folder: str, split: str, modes: list[str], model: str | None, threa
     finally:
         if not library:
             shutil.rmtree(work, ignore_errors=True)
+
+
+# -- folder mode: real files, one document per file ---------------------------------------------
+
+@dataclass
+class FolderSet:
+    """Queries and judgments over a folder of real files; a document id is a path relative to `root`."""
+
+    name: str
+    root: Path
+    queries: dict[str, str]                 # every query of the split, judged or not
+    kinds: dict[str, str]                   # query id -> metadata kind ("unrelated" when unjudged)
+    qrels: dict[str, dict[str, int]]
+
+
+def load_folder_set(folder: str | Path, corpus: str | Path, split: str = "test") -> FolderSet:
+    """queries.jsonl (metadata kind/set) and qrels/<split>.tsv over the files under `corpus`. A query
+    belongs to the split by its metadata `set`, or, lacking one, by having judgments in it; a query
+    of the split with no judgments is one nothing should match (its kind says so, or "unrelated")."""
+    folder, root = Path(folder), Path(corpus)
+    if not root.is_dir():
+        raise SeekwiseError(f"{root}: no such folder (the corpus: the files the judgments name)")
+    qrels_path = folder / "qrels" / f"{split}.tsv"
+    for needed in (folder / "queries.jsonl", qrels_path):
+        if not needed.is_file():
+            raise SeekwiseError(f"{needed}: missing; a folder data set has queries.jsonl and qrels/<split>.tsv")
+    qrels: dict[str, dict[str, int]] = {}
+    with open(qrels_path, encoding="utf-8", newline="") as fh:
+        for row in csv.reader(fh, delimiter="\t"):
+            if len(row) >= 3 and row[0] != "query-id":
+                qrels.setdefault(row[0], {})[row[1]] = int(row[2])
+    missing = sorted({d for rels in qrels.values() for d in rels if not (root / d).is_file()})
+    if missing:
+        raise SeekwiseError(f"{len(missing)} judged files are not under {root}, e.g. {missing[0]}: "
+                            "is that the corpus the judgments were made on?")
+    queries: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    for rec in _jsonl(folder / "queries.jsonl"):
+        qid, meta = str(rec["_id"]), rec.get("metadata") or {}
+        if meta.get("set", split if qid in qrels else None) != split:
+            continue
+        queries[qid] = rec["text"]
+        kinds[qid] = meta.get("kind") or ("judged" if qid in qrels else "unrelated")
+    return FolderSet(folder.name, root, queries, kinds, {q: r for q, r in qrels.items() if q in queries})
+
+
+def _open_folder_library(data: FolderSet, data_dir: str | None, model: str | None, threads: int | None,
+                         oversample: int, fusion: FusionSettings, log) -> tuple[Library, str]:  # noqa: ANN001
+    """A library that holds the corpus: `data_dir` as it is when it already indexes that folder
+    (opened read-only, nothing re-indexed), else indexed there (or in a temp dir, the caller's to
+    delete) first."""
+    root = os.path.realpath(data.root)
+    if data_dir:
+        try:
+            lib = Library(data_dir, model=model, threads=threads, oversample=oversample, fusion=fusion,
+                          readonly=True)
+        except NoLibrary:
+            pass
+        else:
+            if root in lib.roots() and lib.store.counts()["files"]:
+                return lib, "reused"
+            lib.close()
+    lib = Library(data_dir or tempfile.mkdtemp(prefix="seekwise-eval-"), model=model, threads=threads,
+                  oversample=oversample, fusion=fusion)
+    t0 = time.perf_counter()
+    report = lib.index([root])
+    log(f"indexed {report.files_indexed} files, {report.chunks_added} chunks in {time.perf_counter() - t0:.1f} s")
+    return lib, "indexed"
+
+
+def evaluate_folder(folder: str, corpus: str, split: str, modes: list[str], model: str | None,
+                    threads: int | None, data_dir: str | None, fusion: FusionSettings, oversample: int,
+                    max_queries: int | None, log=print) -> dict:  # noqa: ANN001
+    """Every mode over the folder set, overall and per query kind: top-5 file hit rate, nDCG@10, MRR;
+    for unjudged queries, the share the search called "no good match" (and, for judged ones, how
+    many it wrongly did)."""
+    data = load_folder_set(folder, corpus, split)
+    if max_queries:
+        data.queries = dict(list(data.queries.items())[:max_queries])
+        data.qrels = {q: r for q, r in data.qrels.items() if q in data.queries}
+    log(f"{data.name}/{split}: {len(data.queries)} queries ({len(data.qrels)} judged) over {data.root}")
+    lib, how = _open_folder_library(data, data_dir, model, threads, oversample, fusion, log)
+    root = os.path.realpath(data.root)
+    try:
+        result = {"dataset": data.name, "split": split, "corpus": str(data.root), "library": how,
+                  "model": lib.manifest.id, "documents": lib.store.counts()["files"],
+                  "chunks": lib.store.counts()["chunks"], "queries": len(data.queries), "modes": {}}
+        kinds = sorted(set(data.kinds.values()))
+        for name in modes:
+            mode, dense = MODES[name]
+            lib.search("warm up the index and the model", mode=mode, dense=dense, mark=False)
+            run: dict[str, list[str]] = {}
+            no_match: dict[str, bool] = {}
+            times: list[float] = []
+            for qid, text in data.queries.items():
+                t0 = time.perf_counter()
+                hits = lib.search(text, k=SHOWN, mode=mode, dense=dense, mark=False)
+                times.append((time.perf_counter() - t0) * 1000)
+                run[qid] = [os.path.relpath(h.path, root).replace(os.sep, "/") for h in hits]
+                no_match[qid] = not good_matches(hits)
+            figures: dict = {}
+            for kind in ["all", *kinds]:
+                ids = [q for q in data.queries if kind == "all" or data.kinds[q] == kind]
+                judged = {q: data.qrels[q] for q in ids if q in data.qrels}
+                row = {"queries": len(ids)}
+                if judged:
+                    row |= {k: v for k, v in score_run(run, judged).items() if k in ("hit@5", "ndcg@10", "mrr@10")}
+                    row["no_match"] = sum(no_match[q] for q in judged)   # wrong: these have an answer
+                unjudged = [q for q in ids if q not in data.qrels]
+                if unjudged:
+                    row["unjudged"] = len(unjudged)
+                    row["no_match_unjudged"] = round(sum(no_match[q] for q in unjudged) / len(unjudged), 4)
+                figures[kind] = row
+            figures["ms_p50"] = round(statistics.median(times), 2)
+            figures["ms_p95"] = round(percentile(times, 95), 2)
+            result["modes"][name] = figures
+            log(f"  {name:7} hit@5 {figures['all'].get('hit@5', 0):.3f}")
+        return result
+    finally:
+        lib.close()
+        if how == "indexed" and not data_dir:
+            shutil.rmtree(lib.paths.root, ignore_errors=True)
+
+
+def format_folder_table(result: dict) -> str:
+    lines = [f"{result['dataset']} ({result['split']}, {result['queries']} queries, {result['documents']} files, "
+             f"{result['chunks']} chunks, library {result['library']}), model {result['model']}",
+             f"{'mode':8}{'kind':12}{'queries':>8}{'hit@5':>8}{'nDCG@10':>9}{'MRR@10':>8}{'nomatch':>9}"
+             f"{'ms p50':>8}{'ms p95':>8}"]
+    for name, fig in result["modes"].items():
+        for kind, row in fig.items():
+            if not isinstance(row, dict):
+                continue
+            judged = "hit@5" in row
+            nomatch = (f"{row['no_match_unjudged']:>9.0%}" if "no_match_unjudged" in row and not judged
+                       else f"{row.get('no_match', 0):>9}")
+            lines.append(f"{name:8}{kind:12}{row['queries']:>8}" +
+                         (f"{row['hit@5']:>8.3f}{row['ndcg@10']:>9.4f}{row['mrr@10']:>8.4f}" if judged else " " * 25) +
+                         nomatch + (f"{fig['ms_p50']:>8.1f}{fig['ms_p95']:>8.1f}" if kind == "all" else ""))
+    lines.append("nomatch: judged kinds, queries wrongly told \"no good match\"; unjudged kinds, the share told so")
+    return "\n".join(lines)
 
 
 def format_table(result: dict) -> str:
@@ -193,6 +349,15 @@ def run_eval(args: argparse.Namespace) -> int:
         print(f"seekwise: unknown mode {', '.join(unknown)}; choose from {', '.join(MODES)}", file=sys.stderr)
         return 2
     fusion = FusionSettings(k=args.rrf_k, dense_weight=args.dense_weight, lexical_weight=args.lexical_weight)
+    if args.corpus:
+        result = evaluate_folder(args.folder, args.corpus, args.split, modes, getattr(args, "model", None),
+                                 args.threads, getattr(args, "data_dir", None) or args.library, fusion,
+                                 args.oversample, args.max_queries, log=lambda m: print(m, file=sys.stderr))
+        print(format_folder_table(result))
+        if args.json_out:
+            Path(args.json_out).write_text(json.dumps(result, indent=2) + "\n")
+            print(f"wrote {args.json_out}")
+        return 0
     result = evaluate(args.folder, args.split, modes, getattr(args, "model", None), args.threads, args.library,
                       fusion, args.oversample, args.max_queries, log=lambda m: print(m, file=sys.stderr))
     print(format_table(result))
@@ -206,7 +371,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from seekwise.cli import positive_int  # the command line's checked numbers (imported late: cli imports us)
 
     defaults = FusionSettings()
-    p.add_argument("folder", help="a BEIR data set: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
+    p.add_argument("folder", help="a BEIR data set: corpus.jsonl, queries.jsonl, qrels/<split>.tsv; with "
+                                  "--corpus, only queries.jsonl and qrels whose ids are paths under that folder")
+    p.add_argument("--corpus", help="folder mode: the files themselves, one document per file, judged by path "
+                                    "relative to this folder; with --data-dir, a library that already indexes "
+                                    "it is searched as it is (nothing re-indexed)")
     p.add_argument("--split", default="test", help="qrels/<split>.tsv to score against (default test)")
     p.add_argument("--json", dest="json_out", help="write the figures to this JSON file")
     p.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, of {', '.join(MODES)}")

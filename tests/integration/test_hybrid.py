@@ -198,7 +198,7 @@ def test_eval_runs_every_mode_on_a_beir_set(tmp_path):
                       FusionSettings(), 4, None, log=lambda m: None)
     assert result["queries"] == 6 and result["documents"] == 12
     for name, fig in result["modes"].items():
-        assert set(fig) == {"ndcg@10", "recall@10", "recall@100", "mrr@10", "ms_p50", "ms_p95"}
+        assert set(fig) == {"ndcg@10", "recall@10", "recall@100", "mrr@10", "hit@5", "ms_p50", "ms_p95"}
         assert 0.0 <= fig["ndcg@10"] <= 1.0 and fig["ms_p95"] >= fig["ms_p50"] > 0
     assert result["modes"]["exact"]["ndcg@10"] > 0.8    # paraphrased queries: the model finds them
     assert result["modes"]["hnsw"] == {**result["modes"]["exact"], **{k: result["modes"]["hnsw"][k]

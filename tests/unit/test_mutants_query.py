@@ -41,9 +41,10 @@ def test_an_empty_phrase_does_not_end_the_query():
     assert q.phrases == ["security deposit"]
 
 
-def test_a_one_character_exclusion_is_an_exclusion():
-    q = parse_query("chapter -3 -x")
-    assert q.words == ["chapter"] and q.excluded == ["3", "x"]
+def test_a_short_dash_word_is_a_flag_to_find_not_an_exclusion():
+    """`-3`, `-x`, `-rf` are what people look up (an option, a number); `-abc` and longer exclude."""
+    q = parse_query("chapter -3 -x -rf -abc")
+    assert q.words == ["chapter", "3", "x", "rf"] and q.excluded == ["abc"]
     assert parse_query("a - b").words == ["a", "b"] and parse_query("a - b").excluded == []
 
 

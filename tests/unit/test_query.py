@@ -55,3 +55,12 @@ def test_fusion_counts_a_keyword_hit_by_the_share_of_query_words_it_holds():
     assert scores[3] == 1 / 63                   # dense only
     assert scores[2] == 1 / 62 + 1 / 61          # chunk 2 is the lexical leg's first *counted* hit
     assert max(scores, key=scores.get) == 2
+
+
+def test_options_and_short_flags_are_searched_for_not_excluded():
+    """`git rebase --onto` and `shopt -s globstar` ask for the option; only `-word` excludes."""
+    assert parse_query("git rebase --onto").excluded == []
+    assert "onto" in parse_query("git rebase --onto").words
+    assert parse_query("shopt -s globstar").words == ["shopt", "s", "globstar"]
+    assert parse_query("rm -rf").excluded == [] and parse_query("offset -1").excluded == []
+    assert parse_query("boiler -kettle").excluded == ["kettle"]

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"\w+", re.UNICODE)
+# `-word` leaves out files holding the word; `--onto`, `-s`, `-rf` and `-1` are what people search for
+# (options and numbers), so an exclusion is one dash, then a letter, then at least two more characters.
+_EXCLUSION = re.compile(r"-[^\W\d_]\S{2,}", re.UNICODE)
 
 # Words so common that asking FTS5 for them costs time and adds nothing BM25 would rank on.
 STOPWORDS = frozenset("""
@@ -84,7 +87,7 @@ def parse_query(raw: str) -> ParsedQuery:
                 phrases.append(phrase)
                 semantic.append(phrase)
             continue
-        if bare.startswith("-") and len(bare) > 1:
+        if _EXCLUSION.fullmatch(bare):
             excluded.extend(_WORD.findall(bare[1:]))
             continue
         found = _WORD.findall(bare)

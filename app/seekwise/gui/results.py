@@ -9,7 +9,7 @@ import time
 from datetime import datetime
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QAbstractTextDocumentLayout, QColor, QFont, QFontMetrics, QPainter, QPalette, QTextDocument
+from PySide6.QtGui import QAbstractTextDocumentLayout, QFont, QFontMetrics, QPainter, QPalette, QTextDocument
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from seekwise.gui import theme
@@ -19,6 +19,7 @@ from seekwise.gui.searcher import ResultRow
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 PAD = 10
 ICON = 32
+DIVIDER_PAD = 3
 
 
 def friendly_date(ts: float | None, now: float | None = None) -> str:
@@ -85,7 +86,7 @@ class ResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return row.path
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{row.name} in {row.folder}: {row.snippet}"
+            return f"{row.divider + ' ' if row.divider else ''}{row.name} in {row.folder}: {row.snippet}"
         return None
 
 
@@ -106,6 +107,25 @@ class ResultDelegate(QStyledItemDelegate):
         height = PAD + fm.height() + 2 + small.height() + 6 + self.SNIPPET_LINES * (fm.lineSpacing() + 2) + PAD
         return QSize(200, height)
 
+    def _paint_divider(self, painter: QPainter, rect: QRect, text: str, font: QFont) -> int:
+        """Where the weaker matches start: a rule with its label ("No good match" when no row above it
+        matched) in the space of one passage line (the list's rows are all one height); returns the
+        height it took."""
+        c = theme.colours()
+        small = self._small(font)
+        small.setBold(True)
+        fm = QFontMetrics(small)
+        height = fm.height() + 2 * DIVIDER_PAD
+        middle = rect.top() + height // 2
+        painter.setFont(small)
+        painter.setPen(c.dim)
+        label_w = fm.horizontalAdvance(text) + 12
+        painter.drawText(QRect(rect.left() + PAD, rect.top(), label_w, height),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+        painter.setPen(c.border)
+        painter.drawLine(rect.left() + PAD + label_w, middle, rect.right() - PAD, middle)
+        return height
+
     @staticmethod
     def _small(font: QFont) -> QFont:
         f = QFont(font)
@@ -122,6 +142,10 @@ class ResultDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = option.rect.adjusted(4, 2, -4, -2)
+        snippet_lines = self.SNIPPET_LINES
+        if row.divider:
+            rect.setTop(rect.top() + self._paint_divider(painter, rect, row.divider, option.font) - PAD // 2)
+            snippet_lines -= 1
         if selected:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(pal.color(QPalette.ColorRole.Highlight))
@@ -182,7 +206,7 @@ class ResultDelegate(QStyledItemDelegate):
         self._doc.setHtml(f'<span>{marked_html(row.snippet, row.marks)}</span>')
         self._doc.setTextWidth(width)
         lines = self._doc.firstBlock().layout()
-        height = (lines.lineAt(self.SNIPPET_LINES).y() if lines is not None and lines.lineCount() > self.SNIPPET_LINES
+        height = (lines.lineAt(snippet_lines).y() if lines is not None and lines.lineCount() > snippet_lines
                   else self._doc.size().height())
         clip = QRectF(0, 0, width, height)     # exactly two lines: no sliver of a third
         painter.translate(left, y)

@@ -10,13 +10,14 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from seekwise.core.library import Library
 from seekwise.core.query import parse_query
-from seekwise.core.search import Hit, Passage, SearchFilters, mark_passages, snippet
+from seekwise.core.search import GOOD_MATCH, SENTENCE_MATCH, Hit, Passage, SearchFilters, good_matches, mark_passages, snippet
 from seekwise.gui.workers import Runner
 
 DEBOUNCE_MS = 150
 RESULTS = 30
 REFINE_TOP = 12                        # rows whose passage gets a meaning mark when no word matched
-COSINE_FLOOR, COSINE_FULL = 0.1, 0.7   # the relevance bar's empty and full points
+NO_GOOD_MATCH = "No good match. Weaker matches:"
+WEAKER = "Weaker matches"
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,16 @@ class ResultRow:
     folder: str
     mtime: float | None
     score: float
-    relevance: float          # 0..1, relative to the best hit of this query
+    relevance: float          # 0..1, calibrated (core.search.relevance): 0.5 and up is a good match
     snippet: str
     marks: tuple[tuple[int, int], ...]
     passage: Passage
     mark_kind: str = ""
+    divider: str = ""         # drawn above this row: where the weaker matches start
+
+    @property
+    def good(self) -> bool:
+        return self.relevance >= GOOD_MATCH
 
     @property
     def page(self) -> int:
@@ -70,24 +76,26 @@ def run_search(lib: Library, request: SearchRequest, k: int = RESULTS) -> Search
     hits = lib.search(request.query, k=k, mode=request.mode, filters=request.filters, mark=False)
     hits = mark_passages(hits, parsed.highlight_words(), parsed.phrases, None)
     rows = []
-    cues = relevance_cues(lib, request, hits)
-    for hit, cue in zip(hits, cues):
+    good = len(good_matches(hits))
+    for i, hit in enumerate(hits):
         rec = lib.store.get_file(hit.path)
-        rows.append(_row(hit, cue, rec.mtime_ns / 1e9 if rec else None))
+        divider = (NO_GOOD_MATCH if not good else WEAKER) if i == good else ""
+        rows.append(_row(hit, rec.mtime_ns / 1e9 if rec else None, divider))
     answer = SearchAnswer(request, rows, time.perf_counter() - started)
     answer.refined = request.mode == "lexical" or all(r.marks for r in rows[:REFINE_TOP])
     return answer
 
 
-def _row(hit: Hit, relevance: float, mtime: float | None) -> ResultRow:
+def _row(hit: Hit, mtime: float | None, divider: str) -> ResultRow:
     text, marks = snippet(hit.best.text, 260, hit.best.marks)
     return ResultRow(path=hit.path, name=os.path.basename(hit.path), folder=os.path.dirname(hit.path),
-                     mtime=mtime, score=hit.score, relevance=relevance, snippet=text, marks=tuple(marks),
-                     passage=hit.best, mark_kind=hit.best.mark_kind)
+                     mtime=mtime, score=hit.score, relevance=hit.relevance, snippet=text, marks=tuple(marks),
+                     passage=hit.best, mark_kind=hit.best.mark_kind, divider=divider)
 
 
 def refine_marks(lib: Library, answer: SearchAnswer) -> SearchAnswer:
-    """Mark the sentence closest in meaning in the top passages that hold none of the query's words."""
+    """Mark the sentence closest in meaning in the top passages that hold none of the query's words,
+    where it is close enough to match (a passage that does not match has no sentence that does)."""
     rows = list(answer.rows)
     todo = [i for i, r in enumerate(rows[:REFINE_TOP]) if not r.marks]
     if todo:
@@ -100,36 +108,17 @@ def refine_marks(lib: Library, answer: SearchAnswer) -> SearchAnswer:
             out, pos = [], 0
             for sentences in passages:
                 part = scores[pos:pos + len(sentences)]
-                out.append(int(max(range(len(part)), key=lambda j: part[j])) if len(part) else -1)
+                best = int(max(range(len(part)), key=lambda j: part[j])) if len(part) else -1
+                out.append(best if best >= 0 and part[best] >= SENTENCE_MATCH else -1)
                 pos += len(sentences)
             return out
 
-        hits = [Hit(rows[i].path, rows[i].score, rows[i].passage) for i in todo]
+        hits = [Hit(rows[i].path, rows[i].score, rows[i].passage, relevance=rows[i].relevance) for i in todo]
         for i, hit in zip(todo, mark_passages(hits, [], [], closest)):
-            rows[i] = _row(hit, rows[i].relevance, rows[i].mtime)
+            rows[i] = _row(hit, rows[i].mtime, rows[i].divider)
     refined = SearchAnswer(answer.request, rows, answer.seconds)
     refined.refined = True
     return refined
-
-
-def relevance_cues(lib: Library, request: SearchRequest, hits: list) -> list[float]:
-    """0..1 per hit. Fused (RRF) scores say only the order, so where the query was embedded anyway the
-    cue is the best passage's cosine to the query (an absolute scale: ~0.15 unrelated, 0.6+ close);
-    keywords-only mode shows BM25 relative to the best hit."""
-    if not hits:
-        return []
-    if request.mode == "lexical":
-        top = max(hits[0].score, 1e-9)
-        return [max(0.05, min(1.0, h.score / top)) for h in hits]
-    vector = lib.encoder.get().embed_query(parse_query(request.query).text)   # cached by the search
-    digests = lib.store.get_digests([h.best.chunk_id for h in hits])
-    known = [d for d in digests if d is not None]
-    vecs = iter(lib.store.get_vectors(lib.model_version, known, lib.manifest.dims) @ vector) if known else iter(())
-    out = []
-    for d in digests:
-        cos = float(next(vecs)) if d is not None else float("nan")
-        out.append(0.05 if cos != cos else max(0.05, min(1.0, (cos - COSINE_FLOOR) / (COSINE_FULL - COSINE_FLOOR))))
-    return out
 
 
 class Searcher(QObject):

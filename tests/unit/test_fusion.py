@@ -1,0 +1,46 @@
+"""Score fusion, the identifier test that sets the keyword boost, the relevance scale, per-file caps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seekwise.core.search import (GOOD_MATCH, FusionSettings, Hit, Leg, Passage, boost_for, cap_per_file,
+                                  fuse_scores, good_matches, looks_like_identifier, pool_size, relevance)
+
+
+def test_score_fusion_adds_the_keyword_boost_in_proportion_to_bm25_and_coverage():
+    lexical = Leg("lexical", 1.0, np.array([5, 6, 7]), np.array([10.0, 5.0, 2.0]), {5: 1.0, 6: 0.5})
+    fused = fuse_scores({5: 0.2, 8: 0.6}, lexical, FusionSettings(), boost=0.4)
+    assert fused == pytest.approx({5: 0.2 + 0.4, 6: 0.4 * 0.5 * 0.5, 7: 0.0, 8: 0.6})
+    assert fuse_scores({1: 0.3}, Leg("lexical", 1.0, np.array([], dtype=np.int64), np.array([])), FusionSettings(),
+                       0.4) == {1: 0.3}
+
+
+@pytest.mark.parametrize("query", ["SO_REUSEADDR", "os.replace atomic", "git rebase --onto", "VACUUM FULL lock",
+                                   "dpkg-divert", "uniqtoken112x", "asyncio.gather return_exceptions"])
+def test_identifiers_get_the_identifier_boost(query):
+    assert looks_like_identifier(query) and boost_for(query, FusionSettings()) == FusionSettings().identifier_boost
+
+
+@pytest.mark.parametrize("query", ["who changed this line last", "bread recipe", "Python", "git bisect run"])
+def test_plain_words_get_the_plain_boost(query):
+    assert not looks_like_identifier(query) and boost_for(query, FusionSettings()) == FusionSettings().lexical_boost
+
+
+def test_relevance_is_one_scale_rising_with_the_evidence_and_half_at_the_bar():
+    from seekwise.core import search
+
+    assert relevance(search.RELEVANCE_MIDPOINT, 0.0) == pytest.approx(0.5)
+    assert relevance(0.1, 0.0) < relevance(0.4, 0.0) < relevance(0.9, 0.0) <= 1.0
+    assert relevance(None, 0.75) == 0.75      # keywords only: the share of the query's words held
+    weak, strong = (Hit("/a", 0.1, Passage(1, 0.1, 1, 0, 1, "a"), relevance=GOOD_MATCH - 0.01),
+                    Hit("/b", 0.9, Passage(2, 0.9, 1, 0, 1, "b"), relevance=GOOD_MATCH))
+    assert good_matches([strong, weak]) == [strong]
+
+
+def test_a_leg_keeps_at_most_per_file_chunks_of_a_file_in_order():
+    ids, scores = np.array([1, 2, 3, 4, 5]), np.array([0.9, 0.8, 0.7, 0.6, 0.5])
+    kept, kept_scores = cap_per_file(ids, scores, {1: "/log", 2: "/log", 3: "/log", 4: "/md", 5: "/log"}, per_file=2)
+    assert kept.tolist() == [1, 2, 4] and kept_scores.tolist() == [0.9, 0.8, 0.6]
+    assert pool_size(1) == pool_size(20) and pool_size(100) == 500
