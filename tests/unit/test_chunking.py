@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
+from seekwise.core import chunking
 from seekwise.core.chunking import Chunker
 
 PROSE = ("The bond is returned within ten days of the keys being handed back. "
@@ -90,3 +91,14 @@ def test_any_text_chunks_within_budget_and_covers_every_word(token_counter, text
     for c in chunks:
         covered[c.start:c.end] = b"\x01" * (c.end - c.start)
     assert all(covered[i] or text[i].isspace() for i in range(len(text)))
+
+
+def test_a_book_tokenized_in_slices_chunks_as_in_one_piece(token_counter, monkeypatch):
+    """Token offsets are found a slice of text at a time (bounded memory on a big PDF); the chunks are
+    the ones a single pass gives."""
+    text = "\n\n".join(f"## Part {i}\n\n" + PROSE[: 300 + 37 * i] for i in range(30))
+    whole = make(token_counter).chunk(text, "markdown")
+    monkeypatch.setattr(chunking, "STARTS_CHARS", 500)   # ~60 slices instead of one
+    sliced = make(token_counter).chunk(text, "markdown")
+    assert [(c.start, c.end, c.line) for c in sliced] == [(c.start, c.end, c.line) for c in whole]
+    assert len(whole) > 30

@@ -79,7 +79,7 @@ def test_word_counts_used_below_are_one_token_each(token_counter):
 
 
 def test_defaults_and_the_smallest_budget(token_counter):
-    assert Chunker(token_counter, 300).version == "c1-t128-o32-b300-"      # the defaults are in stored keys
+    assert Chunker(token_counter, 300).version == "c1-t128-o0-b300-"       # the defaults are in stored keys
     Chunker(token_counter, 8)
     with pytest.raises(ValueError):
         Chunker(token_counter, 7)

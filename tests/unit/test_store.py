@@ -87,3 +87,33 @@ def test_non_utf8_paths_round_trip(tmp_path):
     odd = "/a/caf\udce9.txt"  # a Latin-1 name as Python sees it on a UTF-8 system
     st.commit([change(odd, ["text"])], [], vecs(["text"]), MODEL)
     assert st.get_file(odd).path == odd and st.get_chunks([1])[0].path == odd
+
+
+def _store_rss_kb(path):
+    """Resident KB of this process's mappings of `path` (from /proc/self/smaps)."""
+    real, total, inside = str(path.resolve()), 0, False
+    with open("/proc/self/smaps") as fh:
+        for line in fh:
+            if "-" in line.split(" ", 1)[0] and not line.startswith(("Rss", "Pss")):
+                inside = line.rstrip("\n").endswith(real)
+            elif inside and line.startswith("Rss:"):
+                total += int(line.split()[1])
+    return total
+
+
+@pytest.mark.skipif(store_mod._madvise is None, reason="drops mapped pages on Linux only")
+def test_read_pages_leave_the_rss_and_the_data_stays(tmp_path, monkeypatch):
+    """An index run reads every page of the store; they must not stay resident in the process (the
+    page cache keeps them), and vectors read in slices come back whole and in order."""
+    monkeypatch.setattr(store_mod, "VECTOR_SLICE", 700)
+    st = Store(tmp_path / "s.lmdb")
+    texts = [f"passage {i}" for i in range(3000)]
+    st.commit([change("/a/x.txt", texts)], [], vecs(texts, dims=384), MODEL)
+    digests = [text_digest("c", t) for t in texts]
+    before = st.get_vectors(MODEL, digests + [text_digest("c", "absent")], 384)
+    assert np.isnan(before[-1]).all() and not np.isnan(before[:-1]).any()
+    assert np.array_equal(before[:-1], np.stack(list(vecs(texts, dims=384).values())))
+    assert _store_rss_kb(tmp_path / "s.lmdb") > 4000          # 3000 vectors of 1.5 KB were read
+    store_mod.release_mapped_pages(tmp_path / "s.lmdb")
+    assert _store_rss_kb(tmp_path / "s.lmdb") < 400
+    assert np.array_equal(st.get_vectors(MODEL, digests, 384), before[:-1])
