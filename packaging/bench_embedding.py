@@ -6,6 +6,10 @@ A benchmark script, not part of the app. It needs torch and sentence-transformer
 exactly the text the app embeds.
 
     python packaging/bench_embedding.py LIBDIR [--sample 2000] [--threads 2] [--json out.json]
+    python packaging/bench_embedding.py --from-folder ../bench/realsub --save-chunks build/chunks.json
+
+The second form only writes real chunks (the app's extractors and Chunker on a sample of the
+folder's files) for packaging/build_model.py to calibrate and verify the int8 trials on.
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "app"))
 
-from seekwise.core.embedding import Encoder, resolve_model  # noqa: E402
-from seekwise.core.store import Store  # noqa: E402
+from seekwise.core.embedding import Encoder, resolve_model
+from seekwise.core.store import Store
 
 FP32_DEFAULT = ROOT / "build" / "models" / "all-minilm-l6-v2-fp32"
 
@@ -39,6 +43,27 @@ def sample_chunks(library: Path, n: int, seed: int = 7) -> list[str]:
     texts = [c.text for c in store.get_chunks(chosen)]
     store.close()
     return texts
+
+
+def folder_chunks(folder: Path, n: int, files: int = 400, seed: int = 13) -> list[str]:
+    """`n` chunks of `files` files drawn from `folder`, cut as the indexer cuts them."""
+    from seekwise.core.chunking import Chunker
+    from seekwise.core.embedding.encoder import TokenCounter
+    from seekwise.core.extract.registry import extract, family_for
+
+    paths = sorted(p for p in folder.rglob("*") if p.is_file() and family_for(p) and p.stat().st_size < 2_000_000)
+    random.Random(seed).shuffle(paths)
+    counter = TokenCounter(resolve_model())
+    chunker = Chunker(counter, counter.budget, tokenizer_tag=counter.tag)
+    chunks = []
+    for path in paths[:files]:
+        try:
+            doc = extract(path, path.read_bytes())
+        except Exception as exc:  # noqa: BLE001 - an unreadable file is skipped, as the indexer would
+            print(f"skipped {path}: {exc}", file=sys.stderr)
+            continue
+        chunks += [c.text for c in chunker.chunk(doc.text, doc.kind, doc.page_starts)]
+    return random.Random(7).sample(chunks, min(n, len(chunks)))
 
 
 def interleaved(contenders: dict, texts: list[str], repeats: int) -> dict[str, tuple[float, np.ndarray]]:
@@ -54,9 +79,9 @@ def interleaved(contenders: dict, texts: list[str], repeats: int) -> dict[str, t
 
 
 def sentence_transformers_model(threads: int):
+    import all_minilm_l6_v2
     import torch
     from sentence_transformers import SentenceTransformer
-    import all_minilm_l6_v2
 
     torch.set_num_threads(threads)
     folder = Path(tempfile.mkdtemp(prefix="minilm-"))
@@ -73,7 +98,9 @@ def cosines(a: np.ndarray, b: np.ndarray) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("library", type=Path)
+    ap.add_argument("library", type=Path, nargs="?")
+    ap.add_argument("--from-folder", type=Path, help="chunk files of this folder instead of reading a library")
+    ap.add_argument("--save-chunks", type=Path, help="write the chunks as JSON and stop")
     ap.add_argument("--sample", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--repeats", type=int, default=5)
@@ -81,7 +108,17 @@ def main() -> int:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
 
-    texts = sample_chunks(args.library, args.sample)
+    if args.from_folder:
+        texts = folder_chunks(args.from_folder, args.sample)
+    elif args.library:
+        texts = sample_chunks(args.library, args.sample)
+    else:
+        ap.error("give a LIBDIR or --from-folder")
+    if args.save_chunks:
+        args.save_chunks.parent.mkdir(parents=True, exist_ok=True)
+        args.save_chunks.write_text(json.dumps(texts))
+        print(f"wrote {len(texts)} chunks to {args.save_chunks}")
+        return 0
     print(f"{len(texts)} chunks from {args.library}, {args.threads} threads, median of {args.repeats} passes")
     results: dict[str, dict] = {}
 
