@@ -12,15 +12,18 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from seekwise import __version__, crashlog
 from seekwise.core import settings
 from seekwise.core.errors import Interrupted, SeekwiseError
-from seekwise.core.library import Library, LibraryStatus, Progress
 from seekwise.core.query import parse_query
-from seekwise.core.search import DENSE_BACKENDS, MODES, Hit, SearchFilters, snippet
-from seekwise.core.wording import plural
+from seekwise.core.search import DENSE_BACKENDS, GOOD_MATCH, MODES, Hit, SearchFilters, good_matches, snippet
+from seekwise.core.wording import percent, plural
 
+if TYPE_CHECKING:   # the library (numpy, the model, the indexes) is imported where a command opens
+    from seekwise.core.library import Library, LibraryStatus, Progress   # one: `search` through a
+    from seekwise.core.query_server import SearchRequest                 # running Seekwise never does
 log = logging.getLogger("seekwise")
 
 # -- exit codes and argument types -------------------------------------------------------------
@@ -47,6 +50,7 @@ _MAX_THREADS = 256      # more model threads than this is a typo, and onnxruntim
 _MAX_LIMIT = 10_000     # files per search
 _MAX_EF = 100_000
 _MAX_OVERSAMPLE = 1_000
+COLD_OVERSAMPLE = 5       # a one-off search rescores 5x the candidates it wants (search_once): ~1,000
 
 
 def _whole(text: str) -> int | None:
@@ -94,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      epilog=_epilog(nothing="search found nothing, or "))
     parser.add_argument("--version", action="version", version=f"seekwise {__version__}")
     _common(parser)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Subcommand)
 
     p = sub.add_parser("index", help="index folders (added to the library) or every known folder",
                        epilog=_epilog(ok=", also when some files could not be read (the summary counts "
@@ -128,9 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per hit, best first")
     p.add_argument("--mode", choices=MODES, default="hybrid",
                    help="hybrid (default): meaning and keywords fused; dense: meaning only; lexical: keywords (BM25)")
-    p.add_argument("--dense", choices=DENSE_BACKENDS, default="hnsw",
-                   help="how the meaning leg searches: hnsw (default), binary (sign bits, then full-precision "
-                        "rescoring: little memory), exact (brute force)")
+    p.add_argument("--dense", choices=DENSE_BACKENDS, default=None,
+                   help="how the meaning leg searches: hnsw (the graph; the default of a running app, which "
+                        "answers the command line when it runs), binary (sign bits, then full-precision "
+                        "rescoring: little memory; the default when nothing runs), exact (brute force)")
     p.add_argument("--exact", action="store_true", help="same as --dense exact")
     p.add_argument("--oversample", type=positive_int(_MAX_OVERSAMPLE), default=4,
                    help="binary: candidates per wanted chunk (default 4)")
@@ -168,22 +173,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=positive_int(_MAX_THREADS), default=None)
     p.add_argument("--keep", help="build the library here and keep it (default: a temp dir)")
 
-    from seekwise.evaluation import add_arguments
-    from seekwise.vecbench import add_arguments as add_vector_arguments
-
     p = sub.add_parser("bench-vectors", help="memory, latency and recall of each dense search at scale",
-                       epilog=_epilog())
-    add_vector_arguments(p)
+                       epilog=_epilog(), fill=("seekwise.vecbench", "add_arguments"))
 
     p = sub.add_parser("gui", help="the desktop app: seekwise-gui (its options: seekwise-gui --help)",
                        add_help=False)
     _common(p)
     p.add_argument("gui_args", nargs=argparse.REMAINDER, help="seekwise-gui's options")
 
-    p = sub.add_parser("eval", help="score retrieval on a BEIR data set, per search mode", epilog=_epilog())
+    p = sub.add_parser("eval", help="score retrieval on a BEIR data set, per search mode", epilog=_epilog(),
+                       fill=("seekwise.evaluation", "add_arguments"))
     _common(p)
-    add_arguments(p)
     return parser
+
+
+class _Subcommand(argparse.ArgumentParser):
+    """A subcommand parser whose options may come from a module (`fill`: module, function) imported
+    only when that subcommand is parsed: `eval` and `bench-vectors` load the library and numpy to
+    describe theirs, which a `seekwise search` should not pay for."""
+
+    def __init__(self, *args: object, fill: tuple[str, str] | None = None, **kw: object) -> None:
+        super().__init__(*args, **kw)
+        self._fill = fill
+
+    def parse_known_args(self, args=None, namespace=None):  # noqa: ANN001, ANN201 - argparse's own
+        if self._fill is not None:
+            import importlib
+            module, name = self._fill
+            self._fill = None
+            getattr(importlib.import_module(module), name)(self)
+        return super().parse_known_args(args, namespace)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,10 +279,13 @@ def _silence_stdout() -> None:
         pass
 
 
-def _open(args: argparse.Namespace, readonly: bool = False, **kw: object) -> Library:
+def _open(args: argparse.Namespace, readonly: bool = False, prefs: settings.Settings | None = None,
+          **kw: object) -> Library:
     """The library the options (else the environment, else the saved settings) name, with the
     settings' exclusions and file types."""
-    prefs = _settings()
+    from seekwise.core.library import Library
+
+    prefs = prefs or _settings()
     return Library(prefs.library_dir(getattr(args, "data_dir", None)),
                    model=prefs.model_spec(getattr(args, "model", None)),
                    readonly=readonly, ignore=prefs.ignore_rules(), **kw)
@@ -286,7 +308,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         if not os.path.exists(folder):
             print(f"seekwise: {folder}: no such folder", file=sys.stderr)
             return 1
-    bar = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
+    bar = ProgressBar.for_stderr(quiet=args.quiet)
     cancel = threading.Event()
     with _open(args, **kw) as lib:
         if not args.folders and not lib.roots():
@@ -294,17 +316,26 @@ def cmd_index(args: argparse.Namespace) -> int:
             return 1
         try:
             report = lib.index(args.folders or None, progress=bar, cancel=cancel)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Interrupted):
             cancel.set()
-            raise
+            bar.close()
+            if bar.last.keywords_seconds is None:   # stopped in the keywords phase: main says it
+                raise
+            print(f"\nseekwise: interrupted; keyword search already covers every file, meaning "
+                  f"{percent(bar.last.meaning_share)} of passages; the next seekwise index goes on with "
+                  "the meaning phase.", file=sys.stderr)
+            return EXIT_INTERRUPTED
         finally:
             bar.close()
+        share = lib.meaning_share()
     for root in report.missing_roots:
         print(f"seekwise: folder not found (kept its index as it was): {root}", file=sys.stderr)
     print(f"{plural(report.files_seen, 'file')} seen: {report.files_indexed:,} indexed, "
           f"{report.files_unchanged:,} unchanged, {report.files_touched:,} touched, {report.files_removed:,} removed, "
           f"{report.files_skipped:,} skipped, {report.files_failed:,} failed; {plural(report.chunks_added, 'chunk')} "
           f"({report.chunks_embedded:,} embedded, the rest from cache) in {report.seconds:.1f} s")
+    print(f"searchable by keyword after {report.keywords_seconds:.1f} s, by meaning ({percent(share)} of passages) "
+          f"after {report.seconds:.1f} s")
     shown = report.problems[:10]
     for path, reason in shown:
         print(f"  {path}: {reason}")
@@ -314,29 +345,70 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 class ProgressBar:
-    """One line on stderr, redrawn; the indexer calls it at most ten times a second."""
+    """The indexer's two phases on stderr. On a terminal, one redrawn line (a bar, counts, an ETA)
+    and a line kept as each phase ends ("keywords: 3,739 files in 31 s"); elsewhere (a log, a pipe)
+    only those kept lines; quiet: nothing. The indexer calls it at most ten times a second."""
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+    WIDTH = 24
+
+    def __init__(self, enabled: bool, lines: bool | None = None) -> None:
+        self.enabled = enabled                              # the redrawn line
+        self.lines = enabled if lines is None else lines    # a line as each phase ends
         self.width = 0
+        self.phase = ""
+        from seekwise.core.library import Progress
+        self.last: Progress = Progress()
+
+    @classmethod
+    def for_stderr(cls, quiet: bool) -> "ProgressBar":
+        tty = sys.stderr.isatty()
+        return cls(enabled=not quiet and tty, lines=not quiet)
 
     def __call__(self, p: Progress) -> None:
-        if not self.enabled:
+        if p.phase != self.phase:
+            ended, self.phase, self.last = self.phase, p.phase, p   # first: a Ctrl+C may land while we write
+            self._ended(ended, p)
+        self.last = p
+        if not self.enabled or p.phase == "done":
             return
         if p.phase == "scanning":
             line = "scanning…"
-        elif p.phase == "indexing" and p.files_todo:
+        elif p.phase == "keywords" and p.files_todo:
             frac = p.bytes_done / p.bytes_todo if p.bytes_todo else p.files_done / p.files_todo
-            filled = int(frac * 24)
-            eta = f" ETA {_duration(p.eta_s)}" if p.eta_s is not None else ""
-            rate = p.chunks_embedded / max(p.elapsed - p.indexing_started, 1e-6)
-            name = os.path.basename(p.current)[:30]
-            line = (f"[{'#' * filled}{'.' * (24 - filled)}] {frac:4.0%} {p.files_done}/{plural(p.files_todo, 'file')} "
-                    f"{rate:5.0f} chunks/s{eta}  {name}")
+            eta = f"  ETA {_duration(p.eta_s)}" if p.eta_s is not None else ""
+            line = (f"keywords {_bar(frac, self.WIDTH)} {frac:4.0%}  {p.files_done:,}/{plural(p.files_todo, 'file')}"
+                    f"{eta}  {os.path.basename(p.current)[:30]}")
+        elif p.phase == "meaning" and p.vectors_todo:
+            rate = p.vectors_done / max(p.elapsed - p.meaning_started, 1e-6)
+            eta = f", ETA {_duration(p.meaning_eta_s)}" if p.meaning_eta_s is not None else ""
+            line = (f"meaning  {_bar(p.meaning_share, self.WIDTH)} {percent(p.meaning_share)} of passages{eta}  "
+                    f"({p.vectors_done:,}/{p.vectors_todo:,}, {rate:.0f}/s)")
         else:
             line = f"{p.phase}…"
+        self.draw(line)
+
+    def _ended(self, phase: str, p: Progress) -> None:
+        """A line that stays: what the phase that just ended did."""
+        if not self.lines:
+            return
+        if phase == "keywords" and p.keywords_seconds is not None:
+            said = (f"keywords: {plural(p.files_done, 'file')} in {_duration(p.keywords_seconds)}" if p.files_todo
+                    else f"keywords: nothing new ({plural(p.files_total, 'file')} unchanged)")
+        elif phase == "meaning" and p.vectors_todo and p.vectors_done >= p.vectors_todo:   # else stopped
+            said = (f"meaning: {percent(p.meaning_share)} of passages ({p.vectors_done:,} embedded) in "
+                    f"{_duration(p.elapsed - p.meaning_started)}")
+        else:
+            return
+        self.draw("")
+        sys.stderr.write(said + "\n")
+        sys.stderr.flush()
+        self.width = 0
+
+    def draw(self, line: str) -> None:
+        if not self.enabled:
+            return
         pad = max(0, self.width - len(line))
-        sys.stderr.write("\r" + line + " " * pad)
+        sys.stderr.write("\r" + line + " " * pad + ("\r" if not line else ""))
         sys.stderr.flush()
         self.width = len(line)
 
@@ -344,13 +416,24 @@ class ProgressBar:
         if self.enabled and self.width:
             sys.stderr.write("\r" + " " * self.width + "\r")
             sys.stderr.flush()
+            self.width = 0
+
+
+def _bar(frac: float, width: int) -> str:
+    filled = int(max(0.0, min(1.0, frac)) * width)
+    return f"[{'#' * filled}{'.' * (width - filled)}]"
 
 
 def _duration(seconds: float | None) -> str:
+    """31 s, 12 min, 2 h 05 min: what a person reads at a glance."""
     if seconds is None:
         return "?"
-    seconds = int(seconds)
-    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+    seconds = max(0, round(seconds))
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 # -- watch -------------------------------------------------------------------------------------
@@ -358,6 +441,7 @@ def _duration(seconds: float | None) -> str:
 def cmd_watch(args: argparse.Namespace) -> int:
     import signal
 
+    from seekwise.core.query_server import QueryServer
     from seekwise.core.service import CpuBudget, IndexService, ServiceState
 
     for folder in args.folders:
@@ -380,6 +464,9 @@ def cmd_watch(args: argparse.Namespace) -> int:
         service = IndexService(lib, budget=budget)
         service.subscribe(line)
         service.start()
+        answers = QueryServer(lib)   # `seekwise search` asks this process instead of loading the library
+        if not answers.start():
+            log.info("command-line searches load the library themselves: %s", answers.problem)
         if not args.quiet:
             print(f"watching {', '.join(lib.roots())} (Ctrl+C stops)", file=sys.stderr)
         try:
@@ -389,6 +476,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
         finally:
+            answers.stop()
             line.close()
             service.stop()
     return 0
@@ -407,8 +495,7 @@ class StatusLine:
         if s.state in ("error", "waiting") and s.message:
             self.once(s.message)
         if self.bar.enabled and s.state in ("scanning", "indexing"):
-            p = Progress(phase=s.state, files_todo=s.files_todo, files_done=s.files_done, current=s.current)
-            self.bar(p)
+            self.bar.draw(watch_line(s, self.bar.WIDTH))
         elif s.state != self.last_state:
             self.bar.close()
             if not self.quiet and s.state in ("idle", "paused") and s.last_report is not None:
@@ -427,6 +514,20 @@ class StatusLine:
         self.bar.close()
 
 
+def watch_line(s: "ServiceState", width: int) -> str:  # noqa: F821 - imported lazily
+    """The service's run in a line, as `index` draws its phases."""
+    if s.state == "scanning":
+        return "scanning…"
+    if s.phase == "keywords" and s.files_todo:
+        frac = s.files_done / s.files_todo
+        return (f"keywords {_bar(frac, width)} {frac:4.0%}  {s.files_done:,}/{plural(s.files_todo, 'file')}  "
+                f"{os.path.basename(s.current)[:30]}")
+    if s.phase == "meaning" and s.meaning_share is not None:
+        eta = f", ETA {_duration(s.meaning_eta_s)}" if s.meaning_eta_s is not None else ""
+        return f"meaning  {_bar(s.meaning_share, width)} {percent(s.meaning_share)} of passages{eta}"
+    return "indexing…"
+
+
 # -- search ------------------------------------------------------------------------------------
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -435,13 +536,29 @@ def cmd_search(args: argparse.Namespace) -> int:
     if wrong:
         print(f"seekwise search: {wrong}", file=sys.stderr)
         return EXIT_USAGE
-    filters = SearchFilters(
-        folders=tuple(args.folders), types=tuple(t for arg in args.types for t in arg.split(",") if t),
+    from seekwise.core import query_server
+    from seekwise.core.paths import LibraryPaths
+
+    filters = SearchFilters(   # folders as real paths: a running Seekwise has another working folder
+        folders=tuple(os.path.realpath(os.path.expanduser(f)) for f in args.folders),
+        types=tuple(t for arg in args.types for t in arg.split(",") if t),
         after=args.after, before=args.before, path_contains=args.path_contains)
-    with _open(args, readonly=True, ef=args.ef, oversample=args.oversample) as lib:
-        hits = lib.search(query, k=args.limit, mode=args.mode, dense="exact" if args.exact else args.dense,
-                          filters=filters)
-        empty = None if hits else library_emptiness(lib)
+    prefs = _settings()
+    request = query_server.SearchRequest(
+        query, k=args.limit, mode=args.mode, dense="exact" if args.exact else args.dense,
+        oversample=args.oversample, ef=args.ef, filters=filters,
+        model=query_server.effective_model(prefs.model_spec(getattr(args, "model", None))))
+    data_dir = LibraryPaths.resolve(prefs.library_dir(getattr(args, "data_dir", None))).root
+    reply = query_server.ask(data_dir, request)   # the app or `seekwise watch`, if one runs on it
+    if reply is not None:
+        hits = reply.hits
+        empty = None if hits else library_emptiness(reply.files, reply.chunks, reply.root)
+        say_meaning_coverage(reply, args.mode)
+    else:
+        with _open(args, readonly=True, prefs=prefs, ef=args.ef, oversample=args.oversample) as lib:
+            hits = search_once(lib, request)
+            empty = None if hits else library_emptiness(**lib.store.counts(), root=lib.paths.root)
+            say_meaning_coverage(lib, args.mode)
     if empty:   # on stderr, so --json output stays one hit per line (here: none)
         print(f"seekwise: {empty}", file=sys.stderr)
         return EXIT_NOTHING
@@ -453,13 +570,38 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("No results for those filters." if filters.active else "No results for that query.")
         return EXIT_NOTHING
     bold = sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
+    print("\n".join(render_hits(hits, query, bold)))
+    return EXIT_OK
+
+
+WEAKER = "── weaker matches ──"
+
+
+def render_hits(hits: list[Hit], query: str, bold: bool) -> list[str]:
+    """The hits as text lines: relevance (0-100 %), path, the matched passage. Hits below the good-match
+    bar come after a divider, and when none reaches it the first line says there is no good match."""
+    good = len(good_matches(hits))
+    lines = [] if good else [f'No good match for "{query}".', WEAKER]
     for rank, hit in enumerate(hits, 1):
+        if good and rank == good + 1:
+            lines.append(WEAKER)
         more = f"  (+{plural(len(hit.others), 'more passage')})" if hit.others else ""
         where = f"  p. {hit.page}" if hit.page else f":{hit.line}"
-        print(f"{rank:2}. {hit.score:.3f}  {hit.path}{where}{more}")
+        lines.append(f"{rank:2}. {round(hit.relevance * 100):3d}%  {hit.path}{where}{more}")
         text, marks = snippet(hit.text, marks=hit.best.marks)
-        print("    " + render_marks(text, marks, bold))
-    return EXIT_OK
+        lines.append("    " + render_marks(text, marks, bold))
+    return lines
+
+
+def say_meaning_coverage(lib: Library, mode: str) -> None:
+    """While the meaning phase has passages still to embed, a search by meaning sees only part of the
+    library: one line on stderr says how much (stdout, and --json, stay as they are)."""
+    if mode == "lexical":
+        return
+    share = lib.meaning_share()
+    if share < 1.0:
+        print(f"seekwise: meaning covers {percent(share)} of passages so far; keywords find every file",
+              file=sys.stderr)
 
 
 def query_problem(query: str) -> str | None:
@@ -475,19 +617,34 @@ def query_problem(query: str) -> str | None:
     return f"{query.strip()!r} has no words to look for"
 
 
-def library_emptiness(lib: Library) -> str | None:
+def search_once(lib: Library, request: SearchRequest) -> list[Hit]:
+    """A search in a process that exits after it. The meaning leg, unless told which, reads the
+    library's sign codes (48 bytes a passage) and rescores the nearest COLD_OVERSAMPLE times the
+    candidates wanted exactly from the memory-mapped store, instead of loading the whole HNSW graph
+    for one query: the same files as an HNSW search, in a fraction of the time and memory."""
+    dense, oversample = request.dense, request.oversample
+    if dense is None:
+        dense, oversample = "binary", max(oversample, COLD_OVERSAMPLE)
+    return lib.search(request.query, k=request.k, mode=request.mode, dense=dense, filters=request.filters,
+                      oversample=oversample)
+
+
+def library_emptiness(files: int, chunks: int, root: object, **_counts: int) -> str | None:
     """Nothing found because there is nothing to search: say so, and how to fix it."""
-    counts = lib.store.counts()
-    if not counts["files"]:
-        return f"nothing is indexed in {lib.paths.root} yet: seekwise index FOLDER"
-    if not counts["chunks"]:
-        return (f"none of the {plural(counts['files'], 'file')} in the library has text to search "
+    if not files:
+        return f"nothing is indexed in {root} yet: seekwise index FOLDER"
+    if not chunks:
+        return (f"none of the {plural(files, 'file')} in the library has text to search "
                 "(seekwise status says why)")
     return None
 
 
 def hit_json(rank: int, hit: Hit) -> dict:
-    return {"rank": rank, "path": hit.path, "score": round(hit.score, 4), "line": hit.line,
+    """`score` orders the hits (the ranking's own scale); `relevance` (0-1) and `match` are what to show
+    or threshold on; the raw leg scores keep their names (dense_cosine, bm25, coverage, fused)."""
+    return {"rank": rank, "path": hit.path, "score": round(hit.score, 4), "relevance": hit.relevance,
+            "match": hit.relevance >= GOOD_MATCH, **{name: round(v, 4) for name, v in hit.legs.items()},
+            "line": hit.line,
             "page": hit.page or None, "text": hit.text, "chunk_id": hit.best.chunk_id,
             "highlights": [list(m) for m in hit.best.marks], "highlight_kind": hit.best.mark_kind,
             "others": [{"line": p.line, "page": p.page or None, "score": round(p.score, 4), "chunk_id": p.chunk_id}
@@ -541,6 +698,8 @@ def format_status(st: LibraryStatus) -> str:
         "Folders:  " + (", ".join(st.roots) if st.roots else "none yet (seekwise index FOLDER)"),
         f"Files:    {st.files:,} known: " + ", ".join(f"{n:,} {s}" for s, n in sorted(st.by_status.items())),
         f"Chunks:   {st.chunks:,} ({plural(st.vectors, 'cached vector')})",
+        f"Keywords: {plural(st.keyword_files, 'file')} searchable",
+        "Meaning:  " + meaning_coverage(st),
         f"Sizes:    store {st.store_bytes / 2**20:.1f} MB, vector index {st.ann_bytes / 2**20:.1f} MB, "
         f"keyword index {st.lexical_bytes / 2**20:.1f} MB",
         f"Indexed:  {when}",
@@ -549,6 +708,14 @@ def format_status(st: LibraryStatus) -> str:
         lines.append("Problems:")
         lines += [f"  [{status}] {path}: {reason}" for path, status, reason in st.problems]
     return "\n".join(lines)
+
+
+def meaning_coverage(st: LibraryStatus) -> str:
+    if not st.chunks_without_vectors:
+        return f"every passage ({st.chunks_with_vectors:,})"
+    eta = f", ETA {_duration(st.meaning_eta_s)}" if st.meaning_eta_s is not None else ""
+    return (f"{percent(st.meaning_share)} of passages ({st.chunks_with_vectors:,} with a vector, "
+            f"{st.chunks_without_vectors:,} to embed{eta})")
 
 
 # -- repair ------------------------------------------------------------------------------------

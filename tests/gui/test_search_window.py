@@ -185,3 +185,27 @@ def test_escape_hides_from_the_filters_and_the_preview_too(qtbot, app):
     with qtbot.assertNotEmitted(w.hide_requested, wait=200):
         qtbot.keyClick(combo.view(), Qt.Key.Key_Escape)
     assert not combo.view().isVisible()
+
+
+def test_a_search_during_the_meaning_phase_says_how_much_meaning_covers(qtbot, app):
+    """Not a dialog: a line above the results while passages still wait for their vectors; gone for
+    a keywords-only search and once meaning reaches every passage."""
+    from seekwise.core.service import ServiceState
+    w = app.window
+    qtbot.waitUntil(lambda: w.status.status is not None, timeout=10000)
+    assert w.status.status.meaning_share == 1.0
+    search(qtbot, w, DEPOSIT_QUERY)
+    assert not w.coverage_note.isVisible()      # the test library is complete
+    w.set_service_state(ServiceState(state="indexing", phase="meaning", vectors_done=400, vectors_todo=1000,
+                                     meaning_share=0.41, meaning_eta_s=720.0))
+    assert w.coverage_note.isVisible() and "Meaning covers 41 %" in w.coverage_note.text()
+    assert "keywords already find every file" in w.coverage_note.text()
+    assert "Meaning: 41 % of passages — keywords find every file, about 12 min left" == w.status.activity.text()
+    w.filters.set_mode("lexical")
+    search(qtbot, w, "greenhouse")
+    assert not w.coverage_note.isVisible()      # keywords reach every file already
+    w.filters.set_mode("hybrid")
+    search(qtbot, w, "greenhouse tomatoes")
+    assert w.coverage_note.isVisible()
+    w.set_service_state(ServiceState(state="idle"))    # the phase ended: the library's own count again
+    assert not w.coverage_note.isVisible() and w.status.activity.text() == "Up to date"

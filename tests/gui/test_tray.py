@@ -71,6 +71,24 @@ def test_state_changes_tooltip_badge_and_pause_item(qtbot, tray):
     assert len(keys) == 5  # a different icon for each state
 
 
+def test_the_tooltip_says_how_much_meaning_covers(qtbot, tray):
+    from seekwise.core.library import LibraryStatus
+    tray.set_state(ServiceState(state="indexing", phase="keywords", files_done=30, files_todo=120))
+    assert "Indexing 25%" in tray.icon.toolTip()
+    tray.set_state(ServiceState(state="indexing", phase="meaning", vectors_done=10, vectors_todo=100,
+                                meaning_share=0.41, meaning_eta_s=720.0))
+    tip = tray.icon.toolTip()
+    assert "Meaning: 41 % of passages" in tip and "Keywords find every file" in tip and "12 min left" in tip
+    paused = LibraryStatus("/lib", [], "m", "m-1", "/m", chunks=1000, chunks_with_vectors=410,
+                           chunks_without_vectors=590, meaning_share=0.41)
+    tray.set_status(paused)              # the library's count, once no run says it live
+    tray.set_state(ServiceState(state="paused", message="indexing paused"))
+    assert "Indexing paused" in tray.icon.toolTip() and "Meaning: 41 % of passages" in tray.icon.toolTip()
+    tray.set_status(LibraryStatus("/lib", [], "m", "m-1", "/m", chunks=1000, chunks_with_vectors=1000))
+    tray.set_state(ServiceState(state="idle"))
+    assert tray.icon.toolTip() == "Seekwise — Up to date"
+
+
 @pytest.mark.parametrize("kind", sorted(BADGE_COLOURS))
 def test_badges_are_drawn_at_every_size_and_scale(qapp, kind):
     icon = badged_icon(QIcon(str(ICON)), kind, 0.5)

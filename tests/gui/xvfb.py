@@ -52,6 +52,8 @@ def x_display():
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+    if proc.stderr is not None:
+        proc.stderr.close()
 
 
 def qt_env(display: str, **extra: str) -> dict[str, str]:

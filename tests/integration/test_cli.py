@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+from tests.integration.test_coverage import write_notes
+
 
 def cli(*args, data_dir, check=True):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), SEEKWISE_DATA_DIR=str(data_dir))
@@ -27,7 +29,8 @@ def test_index_search_json_status(tmp_path, corpus):
     assert {"path", "score", "line", "text"} <= hits[0].keys()
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
     text = cli("search", "mend a leaking bike", data_dir=data).stdout
-    assert f"  {corpus / 'notes' / 'bicycle.html'}:" in text.splitlines()[0]
+    first_hit = next(line for line in text.splitlines() if line.startswith(" 1. "))   # maybe below "No good match"
+    assert f"  {corpus / 'notes' / 'bicycle.html'}:" in first_hit and "%" in first_hit
     status = cli("status", data_dir=data).stdout
     assert str(corpus) in status and "6 ok" in status and "all-minilm-l6-v2-int8" in status
     again = cli("index", data_dir=data).stdout
@@ -90,3 +93,43 @@ def test_search_filter_flags_in_path_before_after_and_exclusion(tmp_path, corpus
     # -word drops the file that holds it anywhere, though "deposit back" matches its other passages
     assert _search_paths("deposit back", data_dir=data, root=root)[0] == "tenancy-agreement.txt"
     assert "tenancy-agreement.txt" not in _search_paths("deposit back -bond", data_dir=data, root=root)
+
+
+def test_ctrl_c_in_the_meaning_phase_keeps_keywords_and_the_next_index_resumes(tmp_path):
+    """Interrupted while embedding: every file is searchable by keyword, status and search say how
+    much meaning covers, and the next `index` embeds only what is left."""
+    import signal
+    docs, data = tmp_path / "docs", tmp_path / "lib"
+    write_notes(docs, [f"note-{n:02d}.txt" for n in range(40)])   # a meaning phase of some seconds
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), SEEKWISE_DATA_DIR=str(data))
+    proc = subprocess.Popen([sys.executable, "-m", "seekwise", "index", "--threads", "1", str(docs)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stderr.readline()          # not a terminal: one line as each phase ends
+    assert first.startswith("keywords: 40 files in "), first
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "keyword search already covers every file" in err and "goes on with the meaning phase" in err
+    assert "Traceback" not in err
+
+    st = json.loads(cli("status", "--json", data_dir=data).stdout)
+    assert st["keyword_files"] == 40 and st["chunks"] >= 100
+    assert st["chunks_without_vectors"] > 0
+    assert st["chunks_with_vectors"] + st["chunks_without_vectors"] == st["chunks"]
+    assert st["meaning_share"] == st["chunks_with_vectors"] / st["chunks"]
+    text = cli("status", data_dir=data).stdout
+    assert "Keywords: 40 files searchable" in text and "to embed" in text
+    found = cli("search", "--mode", "lexical", "--json", "quarry", data_dir=data)
+    assert found.stdout.strip() and "meaning covers" not in found.stderr    # keywords reach every file
+    hybrid = cli("search", "--json", "quarry", data_dir=data, check=False)
+    assert "meaning covers" in hybrid.stderr and "keywords find every file" in hybrid.stderr
+    assert all(json.loads(line)["path"] for line in hybrid.stdout.splitlines())   # stdout stays JSON lines
+
+    again = cli("index", data_dir=data)
+    assert "0 indexed, 40 unchanged" in again.stdout
+    assert f"{st['chunks_without_vectors']:,} embedded" in again.stdout     # only what was left
+    assert "by meaning (100 % of passages)" in again.stdout
+    assert again.stderr.splitlines()[-1].startswith("meaning: 100 % of passages")
+    done = json.loads(cli("status", "--json", data_dir=data).stdout)
+    assert done["chunks_without_vectors"] == 0 and done["meaning_share"] == 1.0 and done["meaning_eta_s"] is None
+    assert "meaning covers" not in cli("search", "quarry", data_dir=data, check=False).stderr

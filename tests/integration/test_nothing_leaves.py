@@ -207,7 +207,9 @@ class Sandbox:
                         # The interpreter's bytecode cache beside the sources is the test checkout's, not
                         # Seekwise's doing (an installed app's site-packages is not writable, the bundle has none).
                         PYTHONDONTWRITEBYTECODE="1")
-        self.allowed = [str(self.data), str(self.config), str(self.tmp)]
+        # The runtime folder holds the private sockets another `seekwise search` asks (removed at exit:
+        # home_files() finds nothing new there afterwards).
+        self.allowed = [str(self.data), str(self.config), str(self.tmp), str(self.xdg["XDG_RUNTIME_DIR"])]
         self._home_before: dict[Path, set[str]] = {}
 
     def home_files(self) -> set[str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from seekwise.core.ann import exact_search
-from seekwise.core.chunking import Chunker
+from seekwise.core.chunking import OVERLAP_TOKENS, TARGET_TOKENS, Chunker
 from seekwise.core.derived import DerivedIndexes
 from seekwise.core.embedding import Encoder, ModelManifest, TokenCounter, resolve_model
 from seekwise.core.errors import LibraryDamaged, NoLibrary, SeekwiseError
@@ -24,9 +24,10 @@ from seekwise.core.lazy import Lazy
 from seekwise.core.lock import WriterLock
 from seekwise.core.paths import LibraryPaths, drop_derived
 from seekwise.core.query import parse_query
-from seekwise.core.search import (CANDIDATES_PER_HIT, DENSE_BACKENDS, MODES, FusionSettings, Hit, SearchFilters,
-                                  allowed_chunk_ids, fuse, group_by_file, mark_passages, top_ids, whole_files)
-from seekwise.core.store import Store
+from seekwise.core.search import (CANDIDATES_PER_HIT, DENSE_BACKENDS, MODES, SENTENCE_MATCH, FusionSettings, Hit,
+                                  Leg, SearchFilters, allowed_chunk_ids, boost_for, cap_per_file, mark_passages,
+                                  pool_size, rank, whole_files)
+from seekwise.core.store import ChunkRecord, Store, decode_id, encode_id
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ __all__ = ["Hit", "IndexReport", "Library", "LibraryStatus", "Progress", "Search
 
 DEFAULT_OVERSAMPLE = 4
 RESTRICTIVE_FILTER = 0.05   # below this share of the library, a filtered dense search is brute force
+WIDEN, WIDEN_ROUNDS = 4, 2  # a dense pool spanning too few files is fetched again 4x, then 16x, as wide
+RECHECK_COST_SHARE = 10     # the lacking vectors are checked again at most every 10x what a check took
 
 
 @dataclass
@@ -53,6 +56,26 @@ class LibraryStatus:
     ann_entries: int | None = None
     lexical_bytes: int = 0
     last_indexed: float | None = None
+    keyword_files: int = 0             # files whose text the keyword index holds (every readable one)
+    chunks_with_vectors: int = 0       # passages searchable by meaning, for this model
+    chunks_without_vectors: int = 0    # passages the meaning phase has still to embed
+    meaning_share: float = 1.0         # chunks_with_vectors / chunks (1.0 for an empty library)
+    meaning_eta_s: float | None = None  # at the last recorded embedding rate, when passages wait
+
+
+@dataclass
+class _Gaps:
+    """Chunks without a vector for the library's model, as last counted (Library._vector_gaps)."""
+
+    generation: int
+    last_id: int                      # the highest chunk id looked at: above it, chunks are new
+    chunks: int                       # the store's chunk and vector entry counts then
+    vectors: int
+    missing: dict[int, bytes] = field(default_factory=dict)   # chunk id -> digest, lacking a vector
+    stale: bool = False               # vectors came or chunks went since `missing` was checked
+    gone: bool = False                # chunks went
+    checked: float = 0.0              # time.monotonic() of that check, and what it took
+    cost: float = 0.0
 
 
 class Library:
@@ -91,6 +114,8 @@ class Library:
                                       ef=ef, threads=threads, readonly=readonly)
         self._exact: tuple[int, np.ndarray, np.ndarray] | None = None
         self._by_status: tuple[int, dict[str, int]] | None = None
+        self._gaps: _Gaps | None = None
+        self._gaps_lock = threading.Lock()
         self._writer = WriterLock(self.paths.writer_lock)
         self._writer_depth = 0
         self._writer_mutex = threading.RLock()
@@ -111,9 +136,12 @@ class Library:
     def model_version(self) -> str:
         return self.manifest.version_id
 
+    chunk_target = TARGET_TOKENS    # set on an instance before its first chunk to try other sizes
+    chunk_overlap = OVERLAP_TOKENS
+
     def _make_chunker(self) -> Chunker:
         counter = self.tokens.get()
-        return Chunker(counter, counter.budget, tokenizer_tag=counter.tag)
+        return Chunker(counter, counter.budget, self.chunk_target, self.chunk_overlap, tokenizer_tag=counter.tag)
 
     # -- roots ---------------------------------------------------------------------------------
 
@@ -236,37 +264,72 @@ class Library:
         allowed, denied = self._query_constraints(parsed, allowed)
         if allowed is not None and not len(allowed):
             return []
-        want = k * CANDIDATES_PER_HIT
-        legs: list[tuple[float, np.ndarray, np.ndarray, dict[int, float] | None]] = []
+        pool = pool_size(k)
+        paths: dict[int, str] = {}   # chunk id -> file, read once for the legs' per-file caps and the grouping
+        legs: list[Leg] = []
         vector = None
         if mode in ("hybrid", "dense"):
             vector = self.encoder.get().embed_query(parsed.text)
-            ids, scores = self._dense_search(vector, want, backend, allowed, oversample or self.oversample, denied)
-            legs.append((self.fusion.dense_weight, ids, scores, None))
+            ids, scores = self._dense_leg(vector, pool, backend, allowed, oversample or self.oversample, denied,
+                                          paths)
+            legs.append(Leg("dense", self.fusion.dense_weight, ids, scores))
         if mode in ("hybrid", "lexical"):
             match = parsed.ranking_match()
             if match:
                 lexical = self.derived.current_lexical()
                 terms = parsed.ranking_terms()
                 rare = lexical.narrowing_terms(terms)
-                ids, scores = lexical.search(match, want, allowed, narrow=rare and parsed.ranking_match(rare),
+                ids, scores = lexical.search(match, pool, allowed, narrow=rare and parsed.ranking_match(rare),
                                              without=denied)
-                share = lexical.coverage(terms, ids) if mode == "hybrid" and terms else None
-                legs.append((self.fusion.lexical_weight, ids, scores, share))
-        legs = [leg for leg in legs if len(leg[1])]
+                ids, scores = cap_per_file(ids, scores, self._paths(ids, paths))
+                legs.append(Leg("lexical", self.fusion.lexical_weight, ids, scores,
+                                lexical.coverage(terms, ids) if terms else {}))
+        legs = [leg for leg in legs if len(leg.ids)]
         if not legs:
             return []
-        hits = self._rank(legs, k)
+        hits = self._rank(legs, k, paths, vector, boost_for(parsed.text, self.fusion))
         if mark:
             hits = mark_passages(hits, parsed.highlight_words(), parsed.phrases, lambda texts: self._closest_sentences(parsed.text, vector, texts))
         return hits
 
-    def _rank(self, legs: list, k: int) -> list[Hit]:
-        if len(legs) == 1:
-            scored = top_ids(legs[0][1], legs[0][2])
-        else:
-            scored = fuse([(w, i.tolist(), share) for w, i, _, share in legs], self.fusion)
-        return group_by_file(self.store.get_chunks(scored), scored, k)
+    def _paths(self, ids: np.ndarray, paths: dict[int, str]) -> dict[int, str]:
+        """chunk id -> its file for `ids`, reading (into `paths`) only those not read yet, and only the
+        path: decoding the text of every candidate cost a third of a search."""
+        todo = [int(c) for c in ids.tolist() if int(c) not in paths]
+        if todo:
+            with self.store.read() as txn:
+                for key, raw in txn.cursor(db=self.store.chunks).getmulti([encode_id(c) for c in todo]):
+                    paths[decode_id(key)] = ChunkRecord.path_of(raw)
+        return {int(c): paths[int(c)] for c in ids.tolist() if int(c) in paths}
+
+    def _dense_leg(self, vector: np.ndarray, pool: int, backend: str, allowed: np.ndarray | None,
+                   oversample: int, denied: np.ndarray | None, paths: dict[int, str]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """The dense candidates for a search, widened until they span enough files, capped per file.
+        Hundreds of near-identical chunks of one file (a log) crowd HNSW's beam: with the default
+        breadth the recipe a query means is never reached, and a wider search finds it."""
+        want = pool
+        while True:
+            ids, scores = self._dense_search(vector, want, backend, allowed, oversample, denied)
+            found = self._paths(ids, paths)
+            if (len(ids) < want or len(set(found.values())) * CANDIDATES_PER_HIT >= pool
+                    or want >= pool * WIDEN ** WIDEN_ROUNDS):
+                break
+            want *= WIDEN
+        return cap_per_file(ids, scores, found)
+
+    def _rank(self, legs: list[Leg], k: int, paths: dict[int, str], vector: np.ndarray | None,
+              boost: float) -> list[Hit]:
+        """Fused, grouped by file, each hit's relevance from its best passage's cosine (read for the
+        passages only the keyword leg found) and keyword coverage."""
+        for leg in legs:
+            self._paths(leg.ids, paths)
+        cosines = None
+        if vector is not None:
+            def cosines(ids: list[int]) -> dict[int, float]:
+                got, scores = self._rescore(vector, np.asarray(ids, dtype=np.int64), len(ids))
+                return dict(zip(got.tolist(), scores.tolist()))
+        return rank(legs, k, paths, self.store.get_chunks, self.fusion, cosines, boost)
 
     def _query_constraints(self, parsed, allowed: np.ndarray | None  # noqa: ANN001
                            ) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -340,7 +403,7 @@ class Library:
         out, pos = [], 0
         for sentences in passages:
             part = scores[pos:pos + len(sentences)]
-            out.append(int(np.argmax(part)) if len(part) else -1)
+            out.append(int(np.argmax(part)) if len(part) and part.max() >= SENTENCE_MATCH else -1)
             pos += len(sentences)
         return out
 
@@ -362,15 +425,73 @@ class Library:
         cached = self._by_status
         if cached is not None and cached[0] == generation:
             return dict(cached[1])
-        by_status: dict[str, int] = {}
-        for rec in self.store.iter_files():
-            by_status[rec.status] = by_status.get(rec.status, 0) + 1
+        by_status = self.store.status_counts()
         self._by_status = (generation, by_status)
         return dict(by_status)
+
+    def _vector_gaps(self) -> int:
+        """How many chunks lack a vector for this model. A full pass reads every chunk and looks up
+        every vector (about 2 s at 250k chunks), too much for a front end polling while the meaning
+        phase commits every few seconds, so the count is kept: a library whose flag says nothing is
+        pending costs nothing; otherwise new chunks (ids only grow) are looked at once, and the
+        lacking ones are checked again when vectors came or chunks went, at most every
+        RECHECK_COST_SHARE times what the last check took (meanwhile the count errs high)."""
+        store = self.store
+        with self._gaps_lock:
+            generation = store.generation()
+            gaps = self._gaps
+            if gaps is not None and gaps.generation == generation and not gaps.stale:
+                return len(gaps.missing)
+            counts = store.counts()
+            complete = (not store.get_meta("vectors_pending")
+                        and store.get_meta("model") == self.model_version)
+            if complete:
+                gaps = _Gaps(generation, int(store.get_meta("next_id", 1)) - 1, counts["chunks"], counts["vectors"])
+            elif gaps is None or counts["vectors"] < gaps.vectors:   # first look, or vectors were dropped
+                ids, digests = store.chunk_digests()
+                have = store.vector_digests(self.model_version)
+                gaps = _Gaps(generation, int(ids.max()) if len(ids) else 0, counts["chunks"], counts["vectors"],
+                             {int(i): d for i, d in zip(ids, digests) if d not in have})
+            else:
+                self._add_new_gaps(gaps, counts)
+            gaps.generation = generation
+            if store.generation() != generation:
+                gaps.stale = True            # a commit landed meanwhile: check again next time
+            self._gaps = gaps
+            return len(gaps.missing)
+
+    def _add_new_gaps(self, gaps: _Gaps, counts: dict[str, int]) -> None:
+        """`gaps` brought up to date: the chunks added since, then (when due) the old gaps again."""
+        new_ids, new_digests = self.store.chunk_digests_after(gaps.last_id)
+        if new_ids:
+            lacking = self.store.missing_vectors(self.model_version, new_digests)
+            gaps.missing.update((i, d) for i, d in zip(new_ids, new_digests) if d in lacking)
+            gaps.last_id = new_ids[-1]
+        gaps.gone = gaps.gone or counts["chunks"] != gaps.chunks + len(new_ids)
+        gaps.stale = gaps.stale or gaps.gone or counts["vectors"] != gaps.vectors
+        gaps.chunks, gaps.vectors = counts["chunks"], counts["vectors"]
+        now = time.monotonic()
+        if gaps.missing and gaps.stale and now - gaps.checked >= RECHECK_COST_SHARE * gaps.cost:
+            missing = gaps.missing
+            if gaps.gone:    # chunks left (files changed or removed): only the ones still there count
+                ids = list(missing)
+                missing = {i: d for i, d in zip(ids, self.store.get_digests(ids)) if d is not None}
+            if 2 * len(missing) > counts["vectors"]:
+                have = self.store.vector_digests(self.model_version)
+                gaps.missing = {i: d for i, d in missing.items() if d not in have}
+            else:
+                lacking = self.store.missing_vectors(self.model_version, set(missing.values()))
+                gaps.missing = {i: d for i, d in missing.items() if d in lacking}
+            gaps.stale = gaps.gone = False
+            gaps.checked, gaps.cost = now, time.monotonic() - now
+        elif not gaps.missing:
+            gaps.stale = gaps.gone = False
 
     def status(self, problems: int = 20) -> LibraryStatus:
         counts = self.store.counts()
         by_status = self._status_counts()
+        without = min(self._vector_gaps(), counts["chunks"])
+        rate = self.store.get_meta("embed_rate")
         ann_dir = self.paths.ann_dir(self.model_version)
         ann = self.derived.ann.peek()
         return LibraryStatus(
@@ -383,4 +504,24 @@ class Library:
             ann_entries=len(ann) if ann else None,
             lexical_bytes=self.derived.lexical.peek().size_bytes() if self.derived.lexical.peek() else
             (self.paths.lexical.stat().st_size if self.paths.lexical.exists() else 0),
-            last_indexed=self.store.get_meta("last_indexed"))
+            last_indexed=self.store.get_meta("last_indexed"),
+            keyword_files=by_status.get("ok", 0), chunks_with_vectors=counts["chunks"] - without,
+            chunks_without_vectors=without,
+            meaning_share=1.0 - without / counts["chunks"] if counts["chunks"] else 1.0,
+            meaning_eta_s=without / rate if without and isinstance(rate, (int, float)) and rate > 0 else None)
+
+    def meaning_share(self) -> float:
+        """Share of the passages searchable by meaning, cheaply, for a note beside a search: 1.0 when
+        the store's flag says none waits; after a search by meaning, the vector index it caught up
+        holds exactly the passages that have a vector, so its size tells; else status's count."""
+        store = self.store
+        if not store.get_meta("vectors_pending") and store.get_meta("model") == self.model_version:
+            return 1.0
+        chunks = store.counts()["chunks"]
+        if not chunks:
+            return 1.0
+        generation = store.generation()
+        for index in (self.derived.ann.peek(), self.derived.binary.peek()):
+            if index is not None and index.generation == generation:
+                return min(1.0, len(index) / chunks)
+        return 1.0 - min(self._vector_gaps(), chunks) / chunks

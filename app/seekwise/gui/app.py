@@ -19,10 +19,11 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from seekwise import __version__
-from seekwise.core import power
+from seekwise.core import idle, power
 from seekwise.core import settings as user_settings
 from seekwise.core.library import Library, LibraryStatus
 from seekwise.core.paths import LibraryPaths, default_config_dir
+from seekwise.core.query_server import QueryServer
 from seekwise.core.service import CpuBudget, IndexService, ServiceState
 from seekwise.gui import theme
 from seekwise.gui.icons import app_icon
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 STATUS_EVERY_MS = 1500
 POWER_EVERY_MS = 30_000     # how often to look at mains vs battery (a sysfs read)
+IDLE_EVERY_MS = 3_000       # how often to ask whether the person is away (full speed while they are)
 _RESTING = ("idle", "paused", "stopped", "error", "waiting")   # service states where the counts stand still
 
 
@@ -58,6 +60,7 @@ class SeekwiseApp(QObject):
         self.tray = None          # seekwise.gui.tray.Tray, when available
         self.hotkey = None        # seekwise.gui.hotkey.GlobalHotkey
         self.instance = None      # seekwise.gui.single_instance.SingleInstance
+        self.queries: QueryServer | None = None   # answers `seekwise search` on this library
         self.settings_dialog = None
         self.open_error = ""      # why the library did not open
         self.repair_view = None   # seekwise.gui.repair_view.RepairView, made when a library fails to open
@@ -87,6 +90,9 @@ class SeekwiseApp(QObject):
         self._paused_for_battery = False
         self.power_timer = QTimer(self, interval=POWER_EVERY_MS)
         self.power_timer.timeout.connect(self.check_power)
+        self.idle_probe: idle.IdleProbe | None = None   # made with the service: it may open an X connection
+        self.idle_timer = QTimer(self, interval=IDLE_EVERY_MS)
+        self.idle_timer.timeout.connect(self.check_idle)
         if self.prefs.problem:      # the settings were reset: say so once, with where the damaged copy is
             self.window.status.set_notice(self.prefs.problem)
 
@@ -104,10 +110,14 @@ class SeekwiseApp(QObject):
         self.library = lib
         self.window.set_library(lib)
         self.runner.run(lambda: _warm_up(lib), self._warmed)   # the model and indexes, before the first keystroke
+        self.queries = QueryServer(lib)
+        if not self.queries.start():
+            self.queries = None   # another Seekwise answers them, or no private folder: they search alone
         if lib.roots() and self.index_enabled:
             self.start_service()
         self.status_timer.start()
         self.power_timer.start()
+        self.idle_timer.start()
         self.refresh_status()
         self.check_power()
         self.library_opened.emit(lib)
@@ -263,6 +273,31 @@ class SeekwiseApp(QObject):
             if service.paused:
                 service.resume()
 
+    # -- every core while the person is away ----------------------------------------------------
+
+    @Slot()
+    def check_idle(self) -> None:
+        """Is the session away (locked, or no input for a few minutes) and on mains? Asked off the
+        GUI thread (logind is a D-Bus call); the answer switches the service's full speed."""
+        if self.service is None or self._closing:
+            return
+        if self.idle_probe is None:
+            self.idle_probe = idle.IdleProbe()
+        probe, where = self.idle_probe, self.power_supply
+        self.runner.run(lambda: (probe.presence(), power.on_battery(where)), lambda got: self.presence_changed(*got))
+
+    def presence_changed(self, presence: idle.Presence, on_battery: bool | None) -> None:
+        """Full speed while away on mains; back to the background budget from the next batch the
+        moment input comes again or the machine goes on battery."""
+        service = self.service
+        if service is None or self._closing:
+            return
+        wanted = idle.full_speed_wanted(presence, on_battery)
+        if wanted != service.state().full_speed:
+            log.info("session %s: indexing at %s", "away" if wanted else "in use",
+                     "full speed" if wanted else "the background budget")
+            service.set_full_speed(wanted)
+
     @Slot()
     def open_settings(self) -> None:
         """The settings dialog over this library (and its running indexer, which owns the writes)."""
@@ -327,6 +362,9 @@ class SeekwiseApp(QObject):
         self._closing = True
         self.status_timer.stop()
         self.power_timer.stop()
+        self.idle_timer.stop()
+        if self.idle_probe is not None:
+            self.idle_probe.close()
         self._stop_extras()
         self._stop_core()
         self.window.detach()
@@ -338,6 +376,9 @@ class SeekwiseApp(QObject):
     def _stop_extras(self) -> None:
         if self.instance is not None:
             self.instance.release()
+        if self.queries is not None:
+            self.queries.stop()   # a search it is answering ends first: the library closes after
+            self.queries = None
         if self.hotkey is not None:
             self.hotkey.stop()
         if self.tray is not None:
@@ -591,6 +632,7 @@ def _plug_in_extras(ctrl: SeekwiseApp) -> None:
         tray.settings_requested.connect(ctrl.open_settings)
         tray.quit_requested.connect(ctrl.quit)
         ctrl.tray = tray
+        ctrl.status_changed.connect(tray.set_status)      # the tooltip says how much meaning reaches
         tray.show()
         if ctrl.prefs.problem:
             tray.notify("Seekwise settings", ctrl.prefs.problem)

@@ -1,134 +1,54 @@
 """One running Seekwise per user and library: a second launch hands its request to the first over a
 local socket (QLocalServer: a Unix socket or a Windows named pipe) instead of starting another indexer.
 
-On Unix the socket lives in a folder only we can enter ($XDG_RUNTIME_DIR, else a 0700 `seekwise-<uid>`
-in the temp dir): a fixed name in /tmp could be taken first by another local user, who would then get our
-requests and keep us from starting. Where the OS tells (Linux: SO_PEERCRED), each end also checks the
-other runs as us."""
+On Unix the socket lives in a folder only we can enter and each end checks the other runs as us
+(core.private_socket, shared with the query server that answers `seekwise search`): a fixed name in
+/tmp could be taken first by another local user, who would then get our requests and keep us from
+starting."""
 
 from __future__ import annotations
 
-import getpass
-import hashlib
 import logging
 import os
 import socket
-import stat
-import struct
 import sys
-import tempfile
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
 
+from seekwise.core import private_socket
+from seekwise.core.private_socket import Unavailable, socket_dir
+
+__all__ = ["SingleInstance", "Unavailable", "peer_uid"]
+
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE = 64 * 1024   # a query is short; anything longer is not ours
-MAX_DIR = 70              # a Unix socket path is limited to 104-108 bytes; our name takes 30 of them
-
-
-class Unavailable(Exception):
-    """The socket cannot be used safely (a folder or socket of another user, a folder others can
-    enter): the caller runs on its own and says so."""
-
-
-def _uid() -> int:
-    return os.getuid()
-
-
-def _not_private(path: str, *, others_may_enter: bool = False) -> str:
-    """Why `path` is no place for our socket ('' when it is): it must be a real folder (lstat: not a
-    symlink someone could point elsewhere) of ours that nobody else can write in (nor, for our own
-    folder, enter)."""
-    try:
-        st = os.lstat(path)
-    except OSError as exc:
-        return f"cannot check {path}: {exc.strerror}"
-    if stat.S_ISLNK(st.st_mode):
-        return f"{path} is a symbolic link"
-    if not stat.S_ISDIR(st.st_mode):
-        return f"{path} is not a folder"
-    if st.st_uid != _uid():
-        return f"{path} belongs to another user (uid {st.st_uid})"
-    mode = stat.S_IMODE(st.st_mode)
-    if mode & (0o022 if others_may_enter else 0o077):
-        return f"{path} is open to other users (mode {mode:04o}; it should be 0700)"
-    return ""
-
-
-def socket_dir(temp_dir: str | None = None) -> str:
-    """The folder for our socket: $XDG_RUNTIME_DIR when it is ours and private, else our own 0700
-    `seekwise-<uid>` in the temp dir, created if missing. Raises Unavailable when that one is not
-    ours or not private (then it is not used: someone may be waiting there for our requests)."""
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime and os.path.isabs(runtime) and len(runtime) < MAX_DIR:
-        why = _not_private(runtime, others_may_enter=True)  # systemd makes it 0700; not writable by others suffices
-        if not why:
-            return runtime
-        log.warning("not using XDG_RUNTIME_DIR for the single-instance socket: %s", why)
-    base = temp_dir or tempfile.gettempdir()
-    folder = os.path.join(base, f"seekwise-{_uid()}")
-    if len(folder) >= MAX_DIR:        # a long $TMPDIR: the socket path would not fit
-        folder = f"/tmp/seekwise-{_uid()}"
-    try:
-        os.mkdir(folder, 0o700)
-    except FileExistsError:
-        pass                          # checked below, as found
-    except OSError as exc:
-        raise Unavailable(f"cannot create {folder}: {exc.strerror}") from exc
-    else:
-        try:
-            os.chmod(folder, 0o700, follow_symlinks=False)  # a umask such as 0277 would leave it unwritable
-        except (OSError, NotImplementedError):
-            pass
-    why = _not_private(folder)
-    if why:
-        raise Unavailable(why)
-    return folder
-
-
-def _socket_problem(path: str) -> str:
-    """Why the file at our socket path is not to be talked to or removed ('' when it is ours or absent)."""
-    if sys.platform == "win32" or not os.path.isabs(path):
-        return ""                     # a named pipe: no file to check
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return ""
-    except OSError as exc:
-        return f"cannot check {path}: {exc.strerror}"
-    if not stat.S_ISSOCK(st.st_mode):
-        return f"{path} is not a socket"
-    if st.st_uid != _uid():
-        return f"the socket {path} belongs to another user (uid {st.st_uid})"
-    return ""
+_socket_problem = private_socket.socket_problem
 
 
 def peer_uid(sock: QLocalSocket) -> int | None:
-    """The uid of the process at the other end of a connected socket. Linux: SO_PEERCRED (-1 if it
-    cannot be read: treated as not us). None where the OS does not tell this way (macOS, BSD,
-    Windows): there the private folder is the guard, since nobody else can reach the socket."""
+    """The uid of the process at the other end of a connected socket (private_socket.peer_uid, on a
+    dup of Qt's descriptor: closing it leaves Qt's be)."""
     if not hasattr(socket, "SO_PEERCRED") or sys.platform == "win32":
         return None
     fd = int(sock.socketDescriptor())
     if fd < 0:
         return -1
     try:
-        dup = socket.fromfd(fd, socket.AF_UNIX, socket.SOCK_STREAM)   # a dup: closing it leaves Qt's fd be
-        try:
-            creds = dup.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-        finally:
-            dup.close()
-        _pid, uid, _gid = struct.unpack("3i", creds)
-        return uid
+        dup = socket.fromfd(fd, socket.AF_UNIX, socket.SOCK_STREAM)
     except OSError:
         return -1
+    try:
+        return private_socket.peer_uid(dup)
+    finally:
+        dup.close()
 
 
 def _foreign(sock: QLocalSocket) -> int | None:
     """The peer's uid when it is known and not ours, else None."""
     uid = peer_uid(sock)
-    return uid if uid is not None and uid != _uid() else None
+    return uid if uid is not None and uid != private_socket.uid() else None
 
 
 class SingleInstance(QObject):
@@ -148,12 +68,7 @@ class SingleInstance(QObject):
     def key_for(data_dir: str | os.PathLike, *, temp_dir: str | None = None) -> str:
         """Per user and data dir, so two libraries (or two users) run side by side; a path in our
         private folder (socket_dir) on Unix. Raises Unavailable when there is no safe folder."""
-        try:
-            user = getpass.getuser()
-        except Exception:  # no user name (some containers): the home folder still tells users apart
-            user = os.path.expanduser("~")
-        where = os.path.normcase(os.path.realpath(os.fspath(data_dir)))
-        name = "seekwise-" + hashlib.sha256(f"{user}\0{where}".encode()).hexdigest()[:20]
+        name = private_socket.socket_name(data_dir)
         if sys.platform == "win32":
             return name  # a named pipe
         return os.path.join(socket_dir(temp_dir), name)

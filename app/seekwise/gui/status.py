@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QHBoxLayout, Q
 
 from seekwise.core.library import LibraryStatus
 from seekwise.core.service import ServiceState
-from seekwise.core.wording import plural
+from seekwise.core.wording import percent, plural
 
 
 def describe_state(state: ServiceState | None) -> str:
@@ -16,9 +16,12 @@ def describe_state(state: ServiceState | None) -> str:
     if state is None:
         return ""
     s = state.state
+    if s == "indexing" and state.phase == "meaning" and state.meaning_share is not None:
+        eta = f", about {duration(state.meaning_eta_s)} left" if state.meaning_eta_s and state.meaning_eta_s > 5 else ""
+        return f"{meaning_words(state.meaning_share)}{eta}"
     if s == "indexing":
         pct = f" {100 * state.files_done // state.files_todo}%" if state.files_todo else ""
-        eta = f", about {_duration(state.eta_s)} left" if state.eta_s and state.eta_s > 5 else ""
+        eta = f", about {duration(state.eta_s)} left" if state.eta_s and state.eta_s > 5 else ""
         return f"Indexing{pct} ({state.files_done:,} of {plural(state.files_todo, 'file')}{eta})"
     if s == "scanning":
         return "Looking for changes…"
@@ -35,7 +38,19 @@ def describe_state(state: ServiceState | None) -> str:
     return "Up to date"
 
 
-def _duration(seconds: float) -> str:
+def meaning_words(share: float) -> str:
+    return f"Meaning: {percent(share)} of passages — keywords find every file"
+
+
+def meaning_share(state: ServiceState | None, status: LibraryStatus | None) -> float | None:
+    """How much of the library a search by meaning reaches: the running meaning phase's live
+    figure, else the library's last counted one; None when nothing says."""
+    if state is not None and state.state == "indexing" and state.phase == "meaning" and state.meaning_share is not None:
+        return state.meaning_share
+    return status.meaning_share if status is not None else None
+
+
+def duration(seconds: float) -> str:
     if seconds < 90:
         return f"{int(seconds)} s"
     if seconds < 5400:
@@ -104,6 +119,9 @@ class StatusLine(QFrame):
         parts = []
         if self.status is not None:
             parts.append(plural(self.status.by_status.get("ok", 0), "file") + " indexed")
+        live = self.state is not None and self.state.state == "indexing" and self.state.phase == "meaning"
+        if self.status is not None and self.status.meaning_share < 1 and not live:   # e.g. paused meanwhile
+            parts.append(f"meaning {percent(self.status.meaning_share)} of passages")
         if self.state is not None and self.state.queued:
             parts.append(f"{self.state.queued:,} queued")
         if self.search_ms is not None:

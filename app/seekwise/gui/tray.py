@@ -6,7 +6,10 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+from seekwise.core.library import LibraryStatus
 from seekwise.core.service import ServiceState
+from seekwise.core.wording import percent
+from seekwise.gui.status import duration
 
 SIZES = (16, 22, 24, 32, 48, 64)
 BADGE_COLOURS = {"indexing": "#2f80ed", "paused": "#e8a33d", "error": "#d64541", "waiting": "#7a8694"}
@@ -22,14 +25,25 @@ def badge_kind(state: ServiceState) -> str:
 
 
 def progress_of(state: ServiceState) -> float | None:
+    """The badge's arc: files read in the keywords phase, then the share searchable by meaning."""
+    if state.state == "indexing" and state.phase == "meaning" and state.meaning_share is not None:
+        return state.meaning_share
     if state.state == "indexing" and state.files_todo > 0:
         return min(1.0, state.files_done / state.files_todo)
     return None
 
 
-def describe(state: ServiceState) -> str:
-    """The tooltip: one line on what the indexer does, a second with the detail."""
+def describe(state: ServiceState, meaning_share: float | None = None) -> str:
+    """The tooltip: one line on what the indexer does, a second with the detail. `meaning_share`
+    (the library's, from its status) is said while some passages wait and no run says it live."""
     kind = badge_kind(state)
+    if kind == "indexing" and state.phase == "meaning" and state.meaning_share is not None:
+        head = f"Meaning: {percent(state.meaning_share)} of passages"
+        detail = "Keywords find every file" + (f"; about {duration(state.meaning_eta_s)} left"
+                                               if state.meaning_eta_s and state.meaning_eta_s > 5 else "")
+        return "Seekwise — " + head + f"\n{detail}"
+    waiting = (f"Meaning: {percent(meaning_share)} of passages; keywords find every file"
+               if meaning_share is not None and meaning_share < 1 else "")
     if kind == "indexing":
         share = progress_of(state)
         head = f"Indexing {share:.0%}" if share is not None else "Looking for changes"
@@ -41,8 +55,9 @@ def describe(state: ServiceState) -> str:
     elif kind == "waiting":
         head, detail = "Waiting: another Seekwise is indexing this library", state.message
     else:
-        head = "Up to date"
+        head = "Up to date" if not waiting else "Partly searchable by meaning"
         detail = f"{state.errors:,} files could not be read" if state.errors else ""
+    detail = "\n".join(part for part in (detail, waiting if kind != "indexing" else "") if part)
     return "Seekwise — " + head + (f"\n{detail}" if detail else "")
 
 
@@ -106,6 +121,7 @@ class Tray(QObject):
         super().__init__(parent)
         self.base_icon = icon
         self.state = ServiceState()
+        self.meaning_share: float | None = None     # the library's, from its status
         self._kind: tuple[str, int | None] = ("idle", None)
         self.menu = QMenu()
         self.search_action = QAction("Search…", self.menu)
@@ -142,7 +158,7 @@ class Tray(QObject):
     def set_state(self, state: ServiceState) -> None:
         """Tooltip, badge and the Pause item follow the service (call on the GUI thread)."""
         self.state = state
-        self.icon.setToolTip(describe(state))
+        self.icon.setToolTip(describe(state, self.meaning_share))
         kind = badge_kind(state)
         progress = progress_of(state)
         step = None if progress is None else round(progress * 20)  # redraw at most every 5 %
@@ -155,6 +171,12 @@ class Tray(QObject):
             self.pause_action.setChecked(paused)
             self.pause_action.blockSignals(False)
         self.pause_action.setText("Resume indexing" if paused else "Pause indexing")
+
+    def set_status(self, status: LibraryStatus) -> None:
+        """The library's counts (polled): how much of it meaning reaches, for the tooltip."""
+        if status.meaning_share != self.meaning_share:
+            self.meaning_share = status.meaning_share
+            self.icon.setToolTip(describe(self.state, self.meaning_share))
 
     def notify(self, title: str, message: str) -> None:
         """A balloon where the tray supports them (used sparingly: a first index finished, an error)."""

@@ -9,14 +9,14 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QLineEdit
 
 from seekwise.core.library import Library, LibraryStatus
 from seekwise.core.service import ServiceState
-from seekwise.core.wording import plural
+from seekwise.core.wording import percent, plural
 from seekwise.gui import desktop, theme
 from seekwise.gui.filters import FiltersBar
 from seekwise.gui.icons import app_icon
 from seekwise.gui.preview import PreviewDoc, PreviewPane, load_context
 from seekwise.gui.results import ROW_ROLE, ResultDelegate, ResultsModel
 from seekwise.gui.searcher import ResultRow, SearchAnswer, Searcher
-from seekwise.gui.status import ProblemsDialog, StatusLine
+from seekwise.gui.status import ProblemsDialog, StatusLine, meaning_share
 from seekwise.gui.welcome import WelcomeView
 from seekwise.gui.workers import Runner
 
@@ -102,8 +102,17 @@ class SearchWindow(QMainWindow):
         self.preview = PreviewPane()
         self.preview.open_requested.connect(self.open_path)
         self.preview.reveal_requested.connect(self.reveal_path)
+        # While passages still wait for their vectors: a line above the results says so (not a dialog).
+        self.coverage_note = QLabel(objectName="dim", wordWrap=True)
+        self.coverage_note.hide()
+        results_area = QWidget()
+        area = QVBoxLayout(results_area)
+        area.setContentsMargins(0, 0, 0, 0)
+        area.setSpacing(6)
+        area.addWidget(self.coverage_note)
+        area.addWidget(self.results_stack, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.results_stack)
+        self.splitter.addWidget(results_area)
         self.splitter.addWidget(self.preview)
         self.splitter.setStretchFactor(0, 5)
         self.splitter.setStretchFactor(1, 6)
@@ -201,6 +210,7 @@ class SearchWindow(QMainWindow):
             row = self.results.currentIndex().row()
             if current is not None and 0 <= row < len(answer.rows) and answer.rows[row] != current:
                 self._load_preview(row)
+            self._show_coverage()
             self.results_shown.emit(answer)
             return
         self.model.set_rows(answer.rows)
@@ -212,7 +222,20 @@ class SearchWindow(QMainWindow):
             self._set_empty_message(answer)
             self.results_stack.setCurrentWidget(self.empty)
             self.preview.clear()
+        self._show_coverage()
         self.results_shown.emit(answer)
+
+    def _show_coverage(self) -> None:
+        """A search by meaning made while the meaning phase runs sees only the passages embedded so
+        far: one line above the results says how much, and that keywords already reach every file."""
+        share = meaning_share(self.status.state, self.status.status)
+        answer = self.answer
+        shown = (answer is not None and bool(answer.request.query) and answer.request.mode != "lexical"
+                 and share is not None and share < 1)
+        if shown:
+            self.coverage_note.setText(f"Meaning covers {percent(share)} of your passages so far; "
+                                       "keywords already find every file.")
+        self.coverage_note.setVisible(shown)
 
     def _set_empty_message(self, answer: SearchAnswer | None = None) -> None:
         if answer is None or not answer.request.query:
@@ -314,10 +337,12 @@ class SearchWindow(QMainWindow):
     def set_service_state(self, state: ServiceState) -> None:
         self.status.set_state(state)
         self.pause_action.setText("Resume indexing" if state.state == "paused" else "Pause indexing")
+        self._show_coverage()
 
     def set_library_status(self, status: LibraryStatus) -> None:
         self._total_files = status.by_status.get("ok", 0)
         self.status.set_status(status)
+        self._show_coverage()
         self.filters.set_roots(status.roots)
         if self.answer is None or not self.answer.request.query:
             self._set_empty_message()
