@@ -195,17 +195,15 @@ class AnnIndex:
                 return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
             self._index.set_ef(max(self.ef, k))
             query = vector.reshape(1, -1)
-            if not filtered:
-                labels, dist = self._index.knn_query(query, k=k, num_threads=1)
-            else:
-                try:
-                    labels, dist = self._index.knn_query(query, k=k, num_threads=1, filter=keep)
-                except RuntimeError:  # fewer than k reachable under the filter: take what a wider search finds
-                    labels, dist = self._filtered_fallback(query, k, keep)
+            only = keep if filtered else None
+            try:
+                labels, dist = self._index.knn_query(query, k=k, num_threads=1, filter=only)
+            except RuntimeError:  # fewer than k reachable (under the filter, or among many identical
+                labels, dist = self._filtered_fallback(query, k, only)   # vectors): take fewer
         return labels[0].astype(np.int64), (1.0 - dist[0]).astype(np.float32)
 
     def _filtered_fallback(self, query: np.ndarray, k: int,
-                           keep: Callable[[int], bool]) -> tuple[np.ndarray, np.ndarray]:
+                           keep: Callable[[int], bool] | None) -> tuple[np.ndarray, np.ndarray]:
         for want in (k // 2, k // 4, 1):
             if want < 1:
                 continue
