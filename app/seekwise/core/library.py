@@ -27,7 +27,7 @@ from seekwise.core.query import parse_query
 from seekwise.core.search import (CANDIDATES_PER_HIT, DENSE_BACKENDS, MODES, SENTENCE_MATCH, FusionSettings, Hit,
                                   Leg, SearchFilters, allowed_chunk_ids, boost_for, cap_per_file, mark_passages,
                                   pool_size, rank, whole_files)
-from seekwise.core.store import ChunkRecord, Store, decode_id, encode_id
+from seekwise.core.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -297,9 +297,7 @@ class Library:
         path: decoding the text of every candidate cost a third of a search."""
         todo = [int(c) for c in ids.tolist() if int(c) not in paths]
         if todo:
-            with self.store.read() as txn:
-                for key, raw in txn.cursor(db=self.store.chunks).getmulti([encode_id(c) for c in todo]):
-                    paths[decode_id(key)] = ChunkRecord.path_of(raw)
+            paths.update(self.store.chunk_paths(todo))
         return {int(c): paths[int(c)] for c in ids.tolist() if int(c) in paths}
 
     def _dense_leg(self, vector: np.ndarray, pool: int, backend: str, allowed: np.ndarray | None,

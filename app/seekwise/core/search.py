@@ -29,9 +29,9 @@ def cap_per_file(ids: np.ndarray, scores: np.ndarray, path_of: dict[int, str], p
                  ) -> tuple[np.ndarray, np.ndarray]:
     """A leg's ranking with at most `per_file` chunks of any one file, order kept (a 300 KB log of
     near-identical lines would otherwise take every rank, and the rank-based fusion with them)."""
-    count: dict[str, int] = {}
     import numpy as np
 
+    count: dict[str, int] = {}
     keep = np.zeros(len(ids), dtype=bool)
     for i, cid in enumerate(ids.tolist()):
         path = path_of.get(cid)
@@ -42,6 +42,8 @@ def cap_per_file(ids: np.ndarray, scores: np.ndarray, path_of: dict[int, str], p
             count[path] = n + 1
             keep[i] = True
     return ids[keep], scores[keep]
+
+
 MODES = ("hybrid", "dense", "lexical")
 DENSE_BACKENDS = ("hnsw", "binary", "exact")
 

@@ -391,6 +391,13 @@ class Store:
                     out.update(FileRecord.decode(path, rec).chunk_ids)
         return out
 
+    def chunk_paths(self, ids: Iterable[int]) -> dict[int, str]:
+        """chunk id -> the file it belongs to, for the ids still there, without decoding any text."""
+        keys = [encode_id(int(cid)) for cid in ids]
+        with self.read() as txn:
+            return {decode_id(key): ChunkRecord.path_of(raw)
+                    for key, raw in txn.cursor(db=self.chunks).getmulti(keys)}
+
     def get_digests(self, ids: Iterable[int]) -> list[bytes | None]:
         """Text digests of chunks (None for ids that are gone): the vector keys, without the text."""
         keys = [encode_id(cid) for cid in ids]
