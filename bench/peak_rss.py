@@ -1,19 +1,24 @@
 """Where a command's memory goes: samples /proc/PID/smaps_rollup of it and its children. A benchmark.
 
-    python bench/peak_rss.py [--every 0.25] [--csv OUT.csv] -- seekwise index --data-dir /tmp/lib FOLDER
+    python bench/peak_rss.py [--every 0.25] [--csv OUT.csv] [--stop-at REGEX] -- seekwise index --data-dir /tmp/lib FOLDER
 
 Prints the main process's peak RSS split into anonymous memory (heap, hnswlib, ORT, numpy) and
 file-backed pages (the LMDB map, the model file, shared libraries), how much of it is the LMDB
-store's mapping (sampled from /proc/PID/smaps once a second), and each child's peak (the
-extraction workers). RSS counts a mapped file page once touched, though the kernel can drop it
-at will; anonymous memory is what the process really holds.
+store's mapping (sampled from /proc/PID/smaps once a second), each child's peak (the extraction
+workers) and the process tree's (the sum, sampled). --stop-at sends SIGINT once a line of the
+command's output matches (e.g. '^keywords: ' ends `seekwise index` after its keyword phase).
+RSS counts a mapped file page once touched, though the kernel can drop it at will; anonymous
+memory is what the process really holds.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -51,24 +56,46 @@ def mapped_rss(pid: int, needle: str) -> int:
 
 
 def children(pid: int) -> list[int]:
+    """Descendants of `pid`: the children of each of its threads (the extraction pool's thread
+    spawns the workers, so they are not the main thread's children)."""
+    kids = []
     try:
-        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except OSError:
         return []
-    kids = [int(p) for p in found]
+    for task in tasks:
+        try:
+            kids += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            continue
     return kids + [g for k in kids for g in children(k)]
+
+
+def relay(proc: subprocess.Popen, stop_at: re.Pattern) -> None:
+    """Pass the command's output on; SIGINT it at the first line (or redrawn \\r part) that matches."""
+    assert proc.stdout is not None
+    for raw in proc.stdout:
+        line = raw.decode(errors="replace")
+        sys.stderr.write(line)
+        if any(stop_at.search(part) for part in line.replace("\r", "\n").splitlines()) and proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--every", type=float, default=0.25)
     ap.add_argument("--csv", type=Path)
-    ap.add_argument("--store", default="store.mdb", help="path part of the LMDB file's mapping")
+    ap.add_argument("--store", default="store.lmdb", help="path part of the LMDB file's mapping")
+    ap.add_argument("--stop-at", type=re.compile, help="SIGINT the command when its output matches")
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd)
+    proc = subprocess.Popen(cmd, stderr=subprocess.STDOUT if args.stop_at else None,
+                            stdout=subprocess.PIPE if args.stop_at else None)
+    if args.stop_at:
+        threading.Thread(target=relay, args=(proc, args.stop_at), daemon=True).start()
+    tree_peak = (0, 0.0)
     peak: dict[str, int] = {}
     at_peak: dict[str, int] = {}
     kid_peak: dict[int, int] = {}
@@ -90,6 +117,9 @@ def main() -> None:
             kids = {k: (rollup(k) or {}).get("Rss", 0) for k in children(proc.pid)}
             for k, v in kids.items():
                 kid_peak[k] = max(kid_peak.get(k, 0), v)
+            tree = now.get("Rss", 0) + sum(kids.values())
+            if tree > tree_peak[0]:
+                tree_peak = (tree, round(time.monotonic() - t0, 1))
             rows.append((round(time.monotonic() - t0, 2), now.get("Rss", 0), now.get("Anonymous", 0),
                          now.get("Pss_File", 0), lmdb, sum(kids.values())))
         time.sleep(args.every)
@@ -101,6 +131,7 @@ def main() -> None:
     print(f"peak of each field (MB): {peak}", file=sys.stderr)
     print(f"at the RSS peak (MB, t in s): {at_peak}", file=sys.stderr)
     print(f"children's peak RSS (MB): {sorted(kid_peak.values(), reverse=True)}", file=sys.stderr)
+    print(f"process tree's peak RSS (MB, sampled): {tree_peak[0]} at t={tree_peak[1]} s", file=sys.stderr)
     sys.exit(proc.returncode)
 
 

@@ -555,6 +555,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         empty = None if hits else library_emptiness(reply.files, reply.chunks, reply.root)
         say_meaning_coverage(reply, args.mode)
     else:
+        # Nothing here multiplies big matrices: OpenBLAS's thread pool, started as numpy is imported,
+        # would only cost this short process its start (about 50 ms of CPU); the results are the same.
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        if args.mode != "lexical":
+            _preload_model(prefs, args, data_dir)
         with _open(args, readonly=True, prefs=prefs, ef=args.ef, oversample=args.oversample) as lib:
             hits = search_once(lib, request)
             empty = None if hits else library_emptiness(**lib.store.counts(), root=lib.paths.root)
@@ -617,14 +622,38 @@ def query_problem(query: str) -> str | None:
     return f"{query.strip()!r} has no words to look for"
 
 
+def _preload_model(prefs: settings.Settings, args: argparse.Namespace, data_dir: os.PathLike) -> None:
+    """With nothing running, a search by meaning loads the model itself: that starts here, in a
+    thread (encoder.preload), while the library is imported and opened; it is the same model the
+    library then resolves. Nothing starts for a folder that holds no library (Library says so)."""
+    from seekwise.core.paths import LibraryPaths
+
+    paths = LibraryPaths.resolve(data_dir)
+    if not paths.store.exists():
+        return
+    from seekwise.core.embedding import resolve_model
+    from seekwise.core.embedding.encoder import preload
+
+    try:
+        manifest = resolve_model(prefs.model_spec(getattr(args, "model", None)), paths.models)
+    except SeekwiseError:
+        return   # opening the library raises it, in its words
+    preload(manifest, record=paths.verified_models)
+
+
 def search_once(lib: Library, request: SearchRequest) -> list[Hit]:
     """A search in a process that exits after it. The meaning leg, unless told which, reads the
     library's sign codes (48 bytes a passage) and rescores the nearest COLD_OVERSAMPLE times the
     candidates wanted exactly from the memory-mapped store, instead of loading the whole HNSW graph
-    for one query: the same files as an HNSW search, in a fraction of the time and memory."""
+    for one query: the same files as an HNSW search, in a fraction of the time and memory. The
+    indexes the search reads are opened first: while the model may still be loading (_preload_model)."""
     dense, oversample = request.dense, request.oversample
     if dense is None:
         dense, oversample = "binary", max(oversample, COLD_OVERSAMPLE)
+    if request.mode != "dense":
+        lib.derived.current_lexical()
+    if request.mode != "lexical" and dense == "binary":
+        lib.derived.current_binary()
     return lib.search(request.query, k=request.k, mode=request.mode, dense=dense, filters=request.filters,
                       oversample=oversample)
 

@@ -98,6 +98,36 @@ def test_a_running_instance_answers_with_the_bytes_of_a_search_there(large_libra
 
 
 @unix_only
+def test_cold_and_warm_print_the_same(large_library):
+    """One command line, with nothing running (the model preloaded in a thread while the library
+    opens) and then through a running instance that opened the library as it is on disk (a watch
+    just started): the same bytes, text and --json, for every dense backend named and in keyword
+    mode; by default (cold reads the sign codes, warm the HNSW graph) the same files in order."""
+    data = large_library.lib.paths.root
+    same_bytes = [(QUERIES[0], ["--json", "--dense", "hnsw"]), (QUERIES[1], ["--dense", "binary", "-k", "5"]),
+                  (QUERIES[2], ["--json", "--exact"]), (QUERIES[3], ["--json", "--mode", "lexical"]),
+                  (QUERIES[4], ["--mode", "dense", "--dense", "hnsw"])]
+    same_files = [(q, ["--json"]) for q in QUERIES[5:]]
+    cases = same_bytes + same_files
+    cold = [cli(data, q, *options) for q, options in cases]
+    with Library(data, readonly=True) as running:
+        srv = QueryServer(running)
+        assert srv.start(), srv.problem
+        try:
+            warm = [cli(data, q, *options) for q, options in cases]
+            assert srv.answered == len(cases)
+        finally:
+            srv.stop()
+    for (query, options), alone, answered in zip(cases, cold, warm):
+        assert alone.returncode == answered.returncode == 0 and alone.stdout, (query, alone.stderr)
+        if (query, options) in same_bytes:
+            assert alone.stdout == answered.stdout, (query, options)
+        else:
+            assert [json.loads(line)["path"] for line in alone.stdout.splitlines()] == \
+                [json.loads(line)["path"] for line in answered.stdout.splitlines()], query
+
+
+@unix_only
 def test_what_the_instance_cannot_answer_alike_is_searched_here(large_library, server):
     """Another HNSW breadth or another model: the instance declines, the command line searches
     alone, with the same exit code and output as with nothing running."""

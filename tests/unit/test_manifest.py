@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
@@ -59,3 +60,72 @@ def test_unknown_model_and_bad_manifest(manifest, tmp_path):
     (folder / "manifest.json").write_text("{not json")
     with pytest.raises(ModelError, match="Cannot read"):
         load_manifest(folder)
+
+
+# -- the verification remembered -------------------------------------------------------------------
+
+@pytest.fixture
+def hashes(monkeypatch, tmp_path):
+    """The files verify_files hashes, in order (the real sha256_file runs)."""
+    from seekwise.core.embedding import manifest as manifest_module
+
+    seen = []
+    real = manifest_module.sha256_file
+
+    def counting(path, *args):
+        seen.append(path.name)
+        return real(path, *args)
+    monkeypatch.setattr(manifest_module, "sha256_file", counting)
+    return seen
+
+
+def test_verified_files_are_not_hashed_again_until_they_change(manifest, tmp_path, hashes, monkeypatch):
+    monkeypatch.setattr("seekwise.core.embedding.manifest.RACY_NS", 0)   # the copy was made just now
+    copy = load_manifest(copy_model(manifest, tmp_path / "m"))
+    record = tmp_path / "lib" / "ann" / "verified-models.json"
+    verify_files(copy)
+    verify_files(copy)
+    assert hashes == [copy.file, copy.tokenizer] * 2      # no record: hashed every time
+    del hashes[:]
+    verify_files(copy, record)
+    assert hashes == [copy.file, copy.tokenizer]
+    verify_files(copy, record)
+    Encoder(copy, threads=1, record=record)
+    assert hashes == [copy.file, copy.tokenizer]          # remembered: a start reads neither again
+    weights = copy.model_path
+    before = weights.stat()
+    with open(weights, "r+b") as fh:                      # the same size, the old mtime put back:
+        fh.seek(1000)                                     # only the ctime tells
+        fh.write(b"\0" * 16)
+    os.utime(weights, ns=(before.st_atime_ns, before.st_mtime_ns))
+    with pytest.raises(ModelError, match="corrupt"):
+        verify_files(copy, record)
+    with pytest.raises(ModelError, match="corrupt"):      # and a corrupt file is never remembered
+        Encoder(copy, threads=1, record=record)
+    assert hashes[2:] == [copy.file, copy.file]
+
+
+def test_a_file_changed_just_now_is_hashed_at_every_start(manifest, tmp_path, hashes):
+    """Another write within the filesystem's timestamp tick would leave size, mtime and ctime as
+    they were: a file that young is checked, not remembered."""
+    copy = load_manifest(copy_model(manifest, tmp_path / "m"))
+    record = tmp_path / "verified-models.json"
+    verify_files(copy, record)
+    verify_files(copy, record)
+    assert hashes == [copy.file, copy.tokenizer] * 2
+
+
+def test_an_unwritable_or_damaged_record_only_costs_the_hashing(manifest, tmp_path, monkeypatch, hashes):
+    monkeypatch.setattr("seekwise.core.embedding.manifest.RACY_NS", 0)
+    copy = load_manifest(copy_model(manifest, tmp_path / "m"))
+    (tmp_path / "file").write_text("not a folder")
+    verify_files(copy, tmp_path / "file" / "verified-models.json")
+    verify_files(copy, tmp_path / "file" / "verified-models.json")
+    assert len(hashes) == 4
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "verified-models.json").write_text("{torn")
+    verify_files(copy, tmp_path / "cache" / "verified-models.json")
+    verify_files(copy, tmp_path / "cache" / "verified-models.json")
+    assert len(hashes) == 6
+    record = json.loads((tmp_path / "cache" / "verified-models.json").read_text())
+    assert sorted(record) == sorted(os.path.realpath(p) for p in (copy.model_path, copy.tokenizer_path))

@@ -113,7 +113,9 @@ def test_read_pages_leave_the_rss_and_the_data_stays(tmp_path, monkeypatch):
     before = st.get_vectors(MODEL, digests + [text_digest("c", "absent")], 384)
     assert np.isnan(before[-1]).all() and not np.isnan(before[:-1]).any()
     assert np.array_equal(before[:-1], np.stack(list(vecs(texts, dims=384).values())))
-    assert _store_rss_kb(tmp_path / "s.lmdb") > 4000          # 3000 vectors of 1.5 KB were read
+    assert _store_rss_kb(tmp_path / "s.lmdb") < 1000          # 4.5 MB read, handed back every RELEASE_KEYS
+    short = st.get_vectors(MODEL, digests[:store_mod.RELEASE_KEYS], 384)   # a search's few: kept mapped
+    assert _store_rss_kb(tmp_path / "s.lmdb") > 500 and np.array_equal(short, before[:store_mod.RELEASE_KEYS])
     store_mod.release_mapped_pages(tmp_path / "s.lmdb")
     assert _store_rss_kb(tmp_path / "s.lmdb") < 400
     assert np.array_equal(st.get_vectors(MODEL, digests, 384), before[:-1])

@@ -17,7 +17,7 @@ import numpy as np
 
 from seekwise.core.errors import DiskFull, StoreError
 from seekwise.core.paths import make_folder
-from seekwise.core.store import Store
+from seekwise.core.store import VECTOR_SLICE, Store, release_mapped_pages
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,9 @@ class AnnSettings:
     dims: int
     space: str = "ip"
     m: int = 16
-    ef_construction: int = 200
+    # 100, not 200: on the bench library's 182k real vectors, half the insert CPU (0.37 vs 0.67 ms a
+    # vector) and quicker searches (0.34 vs 0.48 ms at ef 96) for recall@10 0.9915 vs 0.9927 against exact
+    ef_construction: int = 100
 
     def stamp(self) -> dict:
         return {"format": FORMAT, "model_version": self.model_version, "dims": self.dims,
@@ -152,14 +154,17 @@ class AnnIndex:
             stale = [cid for cid in self.live if cid not in wanted]
             self.remove(stale)
             missing = np.fromiter((i for i in wanted if i not in self.live), dtype=np.int64)
+        added = 0
         if len(missing):
             pos = {int(cid): i for i, cid in enumerate(ids)}
-            vecs = store.get_vectors(model_version, (digests[pos[int(c)]] for c in missing),
-                                     self.settings.dims)
-            have = ~np.isnan(vecs).any(axis=1)
-            self.add(missing[have], vecs[have])
-            missing = missing[have]
-        return len(missing), len(stale)
+            for start in range(0, len(missing), VECTOR_SLICE):   # a rebuild: never every vector at once
+                part = missing[start:start + VECTOR_SLICE]
+                vecs = store.get_vectors(model_version, (digests[pos[int(c)]] for c in part), self.settings.dims)
+                have = ~np.isnan(vecs).any(axis=1)
+                self.add(part[have], vecs[have])
+                added += int(have.sum())
+                release_mapped_pages(store.path)
+        return added, len(stale)
 
     def compact(self, store: Store, model_version: str) -> None:
         """Rebuild from the store: drops the tombstones that mark_deleted leaves behind."""

@@ -142,6 +142,10 @@ class DerivedIndexes:
         indexes = self._vector_indexes() if result.added or result.removed else []
         lexical = self.lexical.get()          # both loaded before the lock: a load catches up under it
         with self._sync_lock:
+            # One behind (a meaning phase that builds them at its end skipped some commits) is left
+            # behind: stamping it current would hide the vectors it never got; it catches up from the
+            # store when next asked.
+            indexes = [index for index in indexes if index.generation == result.generation - 1]
             if indexes:
                 ids, vecs = self._with_vectors(result.added)
             for index in indexes:
@@ -170,12 +174,17 @@ class DerivedIndexes:
         have = ~np.isnan(vecs).any(axis=1)
         return ids[have], vecs[have]
 
-    def after_new_vectors(self, pairs: list[tuple[int, bytes]] | None, generation: int) -> None:
+    def after_new_vectors(self, pairs: list[tuple[int, bytes]] | None, generation: int,
+                          vector_indexes: bool = True) -> None:
         """Vectors arrived for chunks the store already holds: (chunk id, digest) pairs, or None for
-        'look at every chunk' (a model switch)."""
-        indexes = self._vector_indexes()
+        'look at every chunk' (a model switch, the end of a meaning phase that built them last).
+        `vector_indexes=False` leaves HNSW and sign bits behind (they catch up from the store when
+        next asked): a run that builds them at its end does not hold them meanwhile."""
+        indexes = self._vector_indexes() if vector_indexes else []
         with self._sync_lock:
-            if pairs is not None:
+            if pairs is not None:   # only into an index that holds everything before this commit
+                indexes = [index for index in indexes if index.generation == generation - 1]
+            if pairs is not None and indexes:
                 ids, vecs = self._with_vectors(pairs)
             for index in indexes:
                 if pairs is None:
@@ -188,11 +197,11 @@ class DerivedIndexes:
                 lexical.apply([], [], generation)  # nothing textual changed in that commit
 
     def save(self) -> None:
-        generation = self.store.generation()
-        if self.ann.loaded:
-            self.ann.get().save(generation)
-        if self.binary.loaded:
-            self.binary.get().save(generation)
+        """Each open index under the generation it reflects, which may be behind the store's (a run
+        stopped before it built them): the next opener catches up, never trusts a stale file."""
+        for index in (self.ann.peek(), self.binary.peek()):
+            if index is not None:
+                index.save(index.generation)
 
     def remove_chunks(self, result: CommitResult) -> None:
         self.after_commit(result, [])

@@ -3,8 +3,10 @@ file searchable by keyword), then meaning (embed the passages that have no vecto
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +33,7 @@ BATCH_CHUNKS = 4096       # or this many new passages, whichever comes first
 BATCH_SECONDS = 3.0       # a commit at least this often, so a kill loses little
 ANN_SAVE_SECONDS = 60.0
 RATE_EVERY_S = 30.0       # how often the meaning phase records its rate (another process's ETA)
+RELEASE_WORKERS_CHUNKS = 4096  # a meaning phase this long stops the idle extraction worker (~110 MB)
 
 
 @dataclass
@@ -141,7 +144,10 @@ class Indexer:
         no longer exists is gone (its records leave), where a missing root is otherwise kept as it was.
         `checkpoint` is called between files: it may raise Interrupted (cancel) or Preempted (commit
         what is done, then stop). `save=False` leaves saving the ANN file to the caller (a service
-        saves on a timer, not after every small run)."""
+        saves on a timer, not after every small run) and keeps the vector indexes current batch by
+        batch (the service's searches use them); with `save`, the meaning phase builds them once at
+        its end, after the model's memory is handed back (the HNSW is the biggest part of a run's
+        peak: it and the model never need to be resident together)."""
         cancel = cancel or threading.Event()
         report = IndexReport()
         prog = Progress(phase="scanning")
@@ -214,7 +220,7 @@ class Indexer:
             prog.current = ""
             notify(prog, force=True)
             if self.store.get_meta("model") != self.model_version or self.store.get_meta("vectors_pending"):
-                self.embed_missing(cancel, report, checkpoint, prog, notify)
+                self.embed_missing(cancel, report, checkpoint, prog, notify, vectors_at_end=save)
         finally:
             # Whatever was committed stays; the saved ANN catches up from the store next time if we die here.
             if save and (self.derived.ann.loaded or self.derived.binary.loaded):
@@ -408,10 +414,12 @@ class Indexer:
 
     def embed_missing(self, cancel: threading.Event, report: IndexReport,
                       checkpoint: Callable[[], None] | None = None, prog: Progress | None = None,
-                      notify: Callable[..., None] | None = None) -> None:
+                      notify: Callable[..., None] | None = None, vectors_at_end: bool = False) -> None:
         """The meaning phase: embed every passage without a vector (new files, a model switch, a run
         stopped before it got here), a batch per commit. `checkpoint` may stop it between batches;
-        what is committed stays and the next run goes on from there."""
+        what is committed stays and the next run goes on from there. `vectors_at_end`: the vector
+        indexes catch up from the store once the last batch is in, not batch by batch (a search in
+        this process meanwhile catches them up itself; after a stop, the next opener does)."""
         prog = prog or Progress()
         notify = notify or (lambda *_a, **_k: None)
         todo = self.missing_in_order()
@@ -421,6 +429,8 @@ class Indexer:
         notify(prog, force=True)
         if todo:
             log.info("embedding %d passages that have no vector for %s", len(todo), self.model_version)
+        if len(todo) >= RELEASE_WORKERS_CHUNKS:   # a long phase: an idle extraction worker waits for nothing
+            isolate.shared().release_idle()
         last_rate = time.monotonic()
         start = 0
         while start < len(todo):
@@ -436,10 +446,12 @@ class Indexer:
             digests = [d for d in texts if d in missing]   # in the order asked for
             if digests:
                 vecs = self.encoder.get().embed_documents([texts[d] for d in digests])
+                trim_heap()   # ONNX Runtime's buffers (no arena) go back to the system between batches
                 result = self.store.commit([], [], dict(zip(digests, vecs)), self.model_version)
                 report.chunks_embedded += len(digests)
                 prog.chunks_embedded += len(digests)
-                self.derived.after_new_vectors([(c.id, c.digest) for c in records], result.generation)
+                self.derived.after_new_vectors([(c.id, c.digest) for c in records], result.generation,
+                                               vector_indexes=not vectors_at_end)
             prog.vectors_done = min(start, len(todo))
             notify(prog)
             now = time.monotonic()
@@ -448,7 +460,30 @@ class Indexer:
                 self.store.put_meta("embed_rate", prog.vectors_done / max(prog.elapsed - prog.meaning_started, 1e-6))
         if todo:
             self.store.put_meta("embed_rate", len(todo) / max(prog.elapsed - prog.meaning_started, 1e-6))
+            if vectors_at_end:
+                self.derived.after_new_vectors(None, self.store.generation())
+                trim_heap()   # the build's slices
         self.store.put_meta("vectors_pending", False)
+
+
+def trim_heap() -> None:
+    """Hand freed heap pages back to the system (glibc keeps them, in every thread's arena)."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def _libc_malloc_trim():  # ctypes function or None
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fn = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):   # not glibc (musl has none)
+        return None
+    fn.argtypes, fn.restype = (ctypes.c_size_t,), ctypes.c_int
+    return fn
+
+
+_malloc_trim = _libc_malloc_trim()
 
 
 class _Throttle:

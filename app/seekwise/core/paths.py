@@ -48,7 +48,8 @@ class LibraryPaths:
 
     # What Seekwise keeps in a data dir: a folder holding only these is (what is left of) a library.
     OWN_NAMES = ("store.lmdb", "store.lmdb-lock", "writer.lock", "ann", "lexical.sqlite", "lexical.sqlite-wal",
-                 "lexical.sqlite-shm", "models", "folders.json", "folders.json.tmp", "repair-salvage.started")
+                 "lexical.sqlite-shm", "models", "folders.json", "folders.json.tmp", "repair-salvage.started",
+                 "verified-models.json")
 
     def ensure(self) -> "LibraryPaths":
         """Make the data dir, readable by its owner only (it holds the text of private files). A folder
@@ -81,7 +82,8 @@ class LibraryPaths:
             names = os.listdir(self.root)
         except OSError:
             return False
-        return all(n in self.OWN_NAMES or ".damaged" in n or n.startswith("seekwise-salvage-") for n in names)
+        return all(n in self.OWN_NAMES or ".damaged" in n or n.startswith(("seekwise-salvage-", "verified-models.json"))
+                   for n in names)
 
     def has_indexes(self) -> bool:
         """The derived indexes are there: a library was built here, so an empty store is damage."""
@@ -102,6 +104,11 @@ class LibraryPaths:
 
     def ann_dir(self, model_version: str) -> Path:
         return self.root / "ann" / model_version
+
+    @property
+    def verified_models(self) -> Path:
+        """Which model files hashed right, and as what (embedding.manifest.verify_files): derived."""
+        return self.root / "verified-models.json"
 
     @property
     def lexical(self) -> Path:

@@ -19,7 +19,7 @@ import os
 import selectors
 import socket
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING
 
 from seekwise.core.errors import SeekwiseError
@@ -256,13 +256,21 @@ class QueryServer:
             if len(raw) > MAX_REQUEST:
                 return
             conn.settimeout(REPLY_TIMEOUT_S)
-            conn.sendall(json.dumps(self.answer(raw)).encode() + b"\n")
+            conn.sendall(self._encode(self.answer(raw)) + b"\n")
         except OSError as exc:
             log.debug("a command-line search went away: %s", exc)
 
+    @staticmethod
+    def _encode(reply: dict) -> bytes:
+        try:
+            return json.dumps(reply, default=_fields).encode()
+        except (TypeError, ValueError) as exc:   # a bug: the client searches on its own, the thread goes on
+            log.warning("a command-line search's answer could not be written (%s); it runs on its own", exc)
+            return json.dumps({"v": PROTOCOL, "declined": f"failed: {exc}"}).encode()
+
     def answer(self, raw: bytes) -> dict:
         """The reply to one request line: hits, an error to show, or why the client should search
-        on its own (declined)."""
+        on its own (declined). Hits stay dataclasses: json.dumps(default=_fields) writes them."""
         try:
             message = json.loads(raw)
             if message.get("v") != PROTOCOL:
@@ -278,7 +286,7 @@ class QueryServer:
             hits = lib.search(request.query, k=request.k, mode=request.mode, dense=request.dense,
                               filters=request.filters, oversample=request.oversample)
             counts = lib.store.counts() if not hits else {"files": 0, "chunks": 0}
-            reply = {"v": PROTOCOL, "hits": [asdict(h) for h in hits], "files": counts["files"],
+            reply = {"v": PROTOCOL, "hits": hits, "files": counts["files"],
                      "chunks": counts["chunks"], "root": str(lib.paths.root),
                      "meaning_share": lib.meaning_share() if request.mode != "lexical" else 1.0}
             self.answered += 1
@@ -304,6 +312,12 @@ class QueryServer:
         if self._models[request.model] != self.library.model_version:
             return f"this Seekwise uses another model ({self.library.model_version})"
         return ""
+
+
+def _fields(obj: object) -> dict:
+    """A hit or passage as JSON writes it: what asdict gives, without its deep copy of every mark
+    and score (that took longer than the rest of the reply)."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
 def _answers(path: str) -> bool:

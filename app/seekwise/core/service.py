@@ -387,8 +387,8 @@ class IndexService:
         full = self._full_speed
         if full not in self._encoders:
             threads = (CpuBudget.full_speed() if full else self.budget).threads
-            manifest = self.library.manifest
-            self._encoders[full] = Lazy(lambda: Encoder(manifest, threads=threads))
+            manifest, record = self.library.manifest, self.library.paths.verified_models
+            self._encoders[full] = Lazy(lambda: Encoder(manifest, threads=threads, record=record))
         return self._encoders[full]
 
     def _lower_priority(self) -> None:

@@ -37,9 +37,11 @@ _CHUNK_HEAD = struct.Struct("<32sIII")  # text digest, start, end, line
 _PAGED = 0x8000_0000  # set in the path length: a 4-byte page number follows the path
 _STATUS_FIELD = re.compile(rb'"status":\s*"([a-z]+)"')   # in a file record's JSON (Store.status_counts)
 _ID = struct.Struct(">Q")  # big-endian so LMDB's byte order is numeric order
-RELEASE_SECONDS = 5.0         # a writer hands its mapped store pages back at most this often,
+RELEASE_SECONDS = 0.5         # a writer hands its mapped store pages back at most this often (0.6 ms a time;
+                              # the kernel maps 16 cached neighbours per page read: 5 s let 200 MB build up),
 RELEASE_ROWS = 16384          # and a full scan every so many records
-VECTOR_SLICE = 8192           # vectors read per LMDB call: the raw bytes of one slice, never all
+VECTOR_SLICE = 8192           # vectors an ANN rebuild reads at a time, never all
+RELEASE_KEYS = 512            # vectors per LMDB call; a longer read hands the map back after each (<= 32 MB)
 # LMDB errors that mean the file is not what LMDB wrote: damage, never a bug of ours.
 _DAMAGE = (lmdb.CorruptedError, lmdb.PageNotFoundError, lmdb.InvalidError, lmdb.VersionMismatchError,
            lmdb.PanicError)
@@ -440,17 +442,21 @@ class Store:
         out = np.empty((len(keys), dims), dtype=np.float32)
         with self.read() as txn:
             cur = txn.cursor(db=self.vectors)
-            for start in range(0, len(keys), VECTOR_SLICE):   # a catch-up reads every vector: in slices
-                part = keys[start:start + VECTOR_SLICE]
+            # A catch-up reads every vector: in slices, and its random keys (the kernel maps 16 cached
+            # neighbours of each page read) hand the map back every RELEASE_KEYS, or all of it stays.
+            for start in range(0, len(keys), RELEASE_KEYS):
+                part = keys[start:start + RELEASE_KEYS]
                 pairs = cur.getmulti(part)
                 if len(pairs) == len(part):  # all present (the usual case): one copy, no per-row work
                     out[start:start + len(part)] = np.frombuffer(b"".join(raw for _, raw in pairs),
                                                                  dtype=np.float32).reshape(len(part), dims)
-                    continue
-                found = dict(pairs)
-                for i, k in enumerate(part, start):
-                    raw = found.get(k)
-                    out[i] = np.frombuffer(raw, dtype=np.float32) if raw is not None else np.nan
+                else:
+                    found = dict(pairs)
+                    for i, k in enumerate(part, start):
+                        raw = found.get(k)
+                        out[i] = np.frombuffer(raw, dtype=np.float32) if raw is not None else np.nan
+                if len(keys) > RELEASE_KEYS:
+                    release_mapped_pages(self.path)
         return out
 
     def missing_vectors(self, model_version: str, digests: Iterable[bytes]) -> set[bytes]:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
+import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from seekwise.core.errors import ModelError
+
+log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
 POOLINGS = ("mean", "cls", "last", "none")
@@ -109,8 +115,52 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def verify_files(manifest: ModelManifest) -> None:
-    """Check the weights and tokenizer are the ones the manifest names, with a message that says which is wrong."""
+RACY_NS = 2_000_000_000   # a file changed this recently may change again within one timestamp tick: not remembered
+
+
+def _identity(path: Path) -> list[int]:
+    """What changes whenever the file's bytes may have: a rewrite, a copy over it, a move, a restored
+    mtime (the ctime, which no program can set back, still moves)."""
+    st = os.stat(path)
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+def _read_record(record: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):   # none yet, or damaged: every file is hashed again
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_record(record: Path, data: dict[str, Any]) -> None:
+    """Atomically (a reader never sees half a file); a folder we cannot write only costs the next
+    start its hashing again."""
+    try:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=record.parent, prefix=record.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh)
+            os.replace(tmp, record)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as exc:
+        log.debug("cannot remember the model's verification in %s: %s", record, exc)
+
+
+def verify_files(manifest: ModelManifest, record: Path | None = None) -> None:
+    """Check the weights and tokenizer are the ones the manifest names, with a message that says which is wrong.
+
+    Hashing the 23 MB of weights took 70-90 ms of every start, so a file that hashed right is
+    remembered in `record` (a library keeps it beside its vector index: LibraryPaths.verified_models;
+    None: hashed every time) with its size, mtime, ctime, inode and
+    device and the hash it matched; while those stay the same it is not read again. Any change to the
+    file changes one of them, and it is hashed again (a file changed in the last RACY_NS is never
+    remembered: a second write within the filesystem's timestamp tick would leave them all as they were)."""
+    known = _read_record(record) if record is not None else {}
+    learned: dict[str, Any] = {}
     for label, path, expected in (
         ("model", manifest.model_path, manifest.sha256),
         ("tokenizer", manifest.tokenizer_path, manifest.tokenizer_sha256),
@@ -118,7 +168,18 @@ def verify_files(manifest: ModelManifest) -> None:
         if not path.is_file():
             raise ModelError(f"The {label} file {path} of model '{manifest.id}' is missing; "
                              "reinstall Seekwise or rebuild the model (packaging/build_model.py).")
-        if expected and sha256_file(path) != expected.lower():
+        if not expected:
+            continue
+        key = os.path.realpath(path)
+        seen = [*_identity(path), expected.lower()]
+        if known.get(key) == seen:
+            continue
+        if sha256_file(path) != expected.lower():
             raise ModelError(f"The {label} file {path} of model '{manifest.id}' is corrupt "
                              "(its sha256 does not match the manifest); reinstall Seekwise or "
                              "rebuild the model (packaging/build_model.py).")
+        if _identity(path) == seen[:-1] and time.time_ns() - max(seen[1], seen[2]) > RACY_NS:
+            learned[key] = seen
+    if learned and record is not None:
+        kept = {k: v for k, v in _read_record(record).items() if os.path.exists(k)}
+        _write_record(record, {**kept, **learned})

@@ -347,6 +347,17 @@ class Pool(_Limits):
         finally:
             self._lock.release()
 
+    def release_idle(self) -> None:
+        """Stop the workers kept between maps (a long meaning phase needs none; the next map starts
+        them again). Nothing while a map runs."""
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            for worker in self._workers:
+                worker.stop()
+        finally:
+            self._lock.release()
+
     def pids(self) -> list[int]:
         """The live workers' process ids (for tests: none may outlive the indexer)."""
         return [w.proc.pid for w in self._workers if w.alive and w.proc is not None and w.proc.pid]
