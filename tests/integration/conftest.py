@@ -44,20 +44,25 @@ class LargeLibrary:
         return np.argsort(-(self.matrix @ vector), kind="stable")
 
     def exact_files(self, vector: np.ndarray, keep=None, rows=None, top: int | None = None) -> list[str]:
-        """Files best first by their best chunk, among files `keep(rel)` accepts and chunk `rows`;
-        with `top`, only the files of the best `top` such chunks."""
-        ranked: list[str] = []
+        """Files best first as search ranks them (search.file_score over each file's chunks), among
+        files `keep(rel)` accepts and chunk `rows`; with `top`, only the files of the best `top` such
+        chunks."""
+        from seekwise.core.search import file_score
+
+        cosines = self.matrix @ vector
         allowed_rows = None if rows is None else set(rows)
+        scores: dict[str, list[float]] = {}
+        chosen: list[str] = []
         seen = 0
         for row in self.exact_order(vector):
             rel = self.rel[row]
             if (keep is None or keep(rel)) and (allowed_rows is None or row in allowed_rows):
                 seen += 1
-                if top is not None and seen > top:
-                    break
-                if rel not in ranked:
-                    ranked.append(rel)
-        return ranked
+                if top is None or seen <= top:
+                    if rel not in scores:
+                        chosen.append(rel)
+                scores.setdefault(rel, []).append(float(cosines[row]))
+        return sorted(chosen, key=lambda rel: (-file_score(scores[rel]), rel))
 
     def first_rank(self, vector: np.ndarray, keep=None, rows=None) -> int:
         """Where the best chunk that passes comes in the unfiltered ranking of all chunks (0 = first)."""

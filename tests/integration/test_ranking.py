@@ -127,6 +127,25 @@ def test_an_unrelated_query_gets_no_good_match_and_no_sentence_marked(kitchen):
     assert 0.5 <= hits[0].relevance <= 1 and hits[0].legs["dense_cosine"] > 0 and "bm25" in hits[0].legs
 
 
+def test_the_bar_a_match_must_clear_is_the_librarys_own(kitchen, library, corpus):
+    """The test corpus's 13 passages hold no close look-alike for an unrelated query: its bar is lower
+    than a default fitted on a large library, low enough for the tenancy agreement's bond clause to
+    match the deposit question; both libraries tell unrelated queries "no good match"."""
+    from seekwise.core.match_bar import FILE_NAME
+    from seekwise.core.search import DEFAULT_BAR
+
+    library.index([corpus])
+    bar = library.match_bar()
+    assert bar is not None and bar < DEFAULT_BAR
+    assert (library.paths.ann_dir(library.model_version) / FILE_NAME).is_file()   # measured by the writer
+    hits = library.search("how do I get my deposit back", k=3)
+    assert names(good_matches(hits)) == ["tenancy-agreement.txt"], [(names([h]), h.relevance) for h in hits]
+    for lib in (library, kitchen[0]):
+        assert good_matches(lib.search("quantum chromodynamics lattice", k=3)) == []
+    relevance = [h.relevance for h in hits]
+    assert relevance == sorted(relevance, reverse=True)   # the matches are the top of the list
+
+
 def test_the_cli_says_no_good_match_and_shows_weaker_ones_below_a_divider(kitchen, capsys):
     from seekwise.cli import WEAKER, main
 

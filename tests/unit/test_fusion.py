@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
+from seekwise.core import search
 from seekwise.core.search import (GOOD_MATCH, FusionSettings, Hit, Leg, Passage, boost_for, cap_per_file,
-                                  fuse_scores, good_matches, looks_like_identifier, pool_size, relevance)
+                                  file_score, fuse_scores, good_matches, looks_like_identifier, pool_size, relevance)
 
 
 def test_score_fusion_adds_the_keyword_boost_in_proportion_to_bm25_and_coverage():
@@ -29,14 +32,26 @@ def test_plain_words_get_the_plain_boost(query):
 
 
 def test_relevance_is_one_scale_rising_with_the_evidence_and_half_at_the_bar():
-    from seekwise.core import search
-
-    assert relevance(search.RELEVANCE_MIDPOINT, 0.0) == pytest.approx(0.5)
-    assert relevance(0.1, 0.0) < relevance(0.4, 0.0) < relevance(0.9, 0.0) <= 1.0
-    assert relevance(None, 0.75) == 0.75      # keywords only: the share of the query's words held
+    assert relevance(0.3, 0.0, 0.0, bar=0.3) == pytest.approx(0.5)
+    assert relevance(0.1, 0.0, 0.0, 0.3) < relevance(0.4, 0.0, 0.0, 0.3) < relevance(0.9, 0.0, 0.0, 0.3) <= 1.0
+    assert relevance(0.3, 0.0, 0.0, bar=0.2) > 0.5 > relevance(0.3, 0.0, 0.0, bar=0.4)   # the library's own bar
+    assert relevance(0.1, 0.2, 1.0, bar=0.3) == pytest.approx(0.5)   # keyword evidence adds to the cosine
+    assert relevance(None, 0.0, 0.75) == 0.75      # keywords only: the share of the query's words held
     weak, strong = (Hit("/a", 0.1, Passage(1, 0.1, 1, 0, 1, "a"), relevance=GOOD_MATCH - 0.01),
                     Hit("/b", 0.9, Passage(2, 0.9, 1, 0, 1, "b"), relevance=GOOD_MATCH))
     assert good_matches([strong, weak]) == [strong]
+
+
+def test_a_file_scores_its_best_passage_plus_a_little_for_close_seconds():
+    assert file_score([0.5]) == pytest.approx(0.5)
+    one, close, far = file_score([0.5]), file_score([0.5, 0.48, 0.47]), file_score([0.5, 0.2, 0.1])
+    assert one < far < close < 0.5 + search.FILE_TEMPERATURE * math.log(search.FILE_PASSAGES) + 1e-9
+    assert far - one < 0.01                     # passages far below the best add almost nothing
+    assert file_score([0.5, 0.48, 0.47, 0.46, 0.45]) == pytest.approx(close)   # only the top few count
+
+
+def test_a_better_second_passage_can_lift_a_file_above_a_single_lucky_one():
+    assert file_score([0.55, 0.54, 0.53]) > file_score([0.6])
 
 
 def test_a_leg_keeps_at_most_per_file_chunks_of_a_file_in_order():

@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import pytest
 
 from seekwise.core.search import (FusionSettings, Hit, Passage, SearchFilters, _merge, _stem,
-                                  allowed_chunk_ids, fuse, group_by_file, mark_passages, sentence_spans,
+                                  allowed_chunk_ids, file_score, fuse, group_by_file, mark_passages, sentence_spans,
                                   snippet, top_ids, whole_files, word_marks)
 from seekwise.core.store import ChunkRecord, FileChange, FileRecord, NewChunk, Store, text_digest
 
@@ -29,15 +30,18 @@ def _chunk(cid, path, text="t", line=1, page=0):
     return ChunkRecord(cid, path, 0, len(text), line, text, b"d" * 16, page)
 
 
-def test_a_file_scores_as_its_best_chunk_ties_by_path_and_k_limits():
-    chunks = [_chunk(1, "/b"), _chunk(2, "/a", line=3, page=2), _chunk(3, "/a"), _chunk(4, "/c")]
-    hits = group_by_file(chunks, {1: 0.5, 2: 0.2, 3: 0.5, 4: 0.1}, k=2)
-    assert [h.path for h in hits] == ["/a", "/b"]             # /a and /b tie at 0.5: by path
+def test_a_file_scores_its_chunks_soft_maximum_ties_by_path_and_k_limits():
+    chunks = [_chunk(1, "/b"), _chunk(2, "/a", line=3, page=2), _chunk(3, "/a"), _chunk(4, "/c"), _chunk(5, "/d")]
+    scores = {1: 0.5, 2: 0.2, 3: 0.5, 4: 0.1, 5: 0.1}
+    hits = group_by_file(chunks, scores, k=2)
+    assert [h.path for h in hits] == ["/a", "/b"]             # /a's second passage lifts it a little
     a = hits[0]
-    assert a.score == 0.5 and a.best.chunk_id == 3 and [p.chunk_id for p in a.others] == [2]
+    assert a.score == pytest.approx(file_score([0.5, 0.2])) and a.score > 0.5
+    assert a.best.chunk_id == 3 and [p.chunk_id for p in a.others] == [2]
     assert (a.others[0].line, a.others[0].page) == (3, 2)
     assert (a.line, a.page, a.text) == (1, 0, "t")
-    assert len(group_by_file(chunks, {1: 0.5, 2: 0.2, 3: 0.5, 4: 0.1}, k=3)) == 3
+    assert [h.path for h in group_by_file(chunks, scores, k=4)][2:] == ["/c", "/d"]   # a tie: by path
+    assert len(group_by_file(chunks, scores, k=3)) == 3
     assert top_ids(np.array([5, 6]), np.array([0.25, 0.5])) == {5: 0.25, 6: 0.5}
 
 
@@ -120,8 +124,8 @@ def test_sentences_split_at_ends_blank_lines_and_list_lines():
     assert sentence_spans("  abcd  ") == [(2, 6)]
 
 
-def _hit(text, path="/p"):
-    return Hit(path, 1.0, Passage(1, 1.0, 1, 0, len(text), text))
+def _hit(text, path="/p", relevance=0.9):
+    return Hit(path, 1.0, Passage(1, 1.0, 1, 0, len(text), text), relevance=relevance)
 
 
 def test_passages_mark_words_else_the_closest_sentence():
@@ -140,6 +144,8 @@ def test_passages_mark_words_else_the_closest_sentence():
     assert out[2].best.marks == () and out[2].best.mark_kind == ""      # pick out of range
     assert out[3].best.marks == ()                                       # one sentence: nothing to choose
     assert mark_passages(hits[1:2], ["deposit"], [], None)[0].best.marks == ()
+    weaker = [_hit("One thing. Another thing.", relevance=0.4)]   # below the bar: no sentence is what matched
+    assert mark_passages(weaker, [], [], lambda texts: [1])[0].best.marks == ()
 
 
 def test_snippet_flattens_space_and_centres_on_the_first_mark():

@@ -64,3 +64,10 @@ def test_options_and_short_flags_are_searched_for_not_excluded():
     assert parse_query("shopt -s globstar").words == ["shopt", "s", "globstar"]
     assert parse_query("rm -rf").excluded == [] and parse_query("offset -1").excluded == []
     assert parse_query("boiler -kettle").excluded == ["kettle"]
+
+
+def test_a_dotted_or_hyphenated_name_ranks_as_one_term_of_adjacent_parts():
+    q = parse_query("os.replace atomic")
+    assert q.ranking_terms() == ['"atomic"', '"os replace"'] and q.words == ["os", "replace", "atomic"]
+    assert parse_query("git-stash pop").ranking_match() == '("pop" OR "git stash")'
+    assert parse_query("the e-mail").ranking_terms() == ['"e mail"']   # the stopword left out, not the name

@@ -25,6 +25,7 @@ class ParsedQuery:
     words: list[str] = field(default_factory=list)
     phrases: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
+    compounds: list[str] = field(default_factory=list)   # os.replace, git-stash: parts that stand together
 
     @property
     def empty(self) -> bool:
@@ -38,8 +39,13 @@ class ParsedQuery:
         return [w for w in self.words if w.lower() not in STOPWORDS]
 
     def ranking_terms(self) -> list[str]:
-        """The words BM25 ranks by, as FTS5 strings: stopwords dropped unless nothing else is left."""
-        return [_quote(w) for w in ([w for w in self.words if w.lower() not in STOPWORDS] or self.words)]
+        """The words BM25 ranks by, as FTS5 strings: stopwords dropped unless nothing else is left. A
+        compound (`os.replace`, `pg_ctl.conf`, `git-stash`) ranks as one term whose parts stand side by
+        side: as loose words, "os replace atomic" put a Prolog manual's "os ... atom" passages first."""
+        joined = {part for compound in self.compounds for part in _WORD.findall(compound)}
+        loose = [w for w in self.words if w not in joined]
+        terms = [w for w in loose if w.lower() not in STOPWORDS] or ([] if self.compounds else loose)
+        return [_quote(t) for t in terms] + [_quote(c) for c in self.compounds]
 
     def ranking_match(self, terms: list[str] | None = None) -> str | None:
         """FTS5 expression that ranks by any of the words (or of `terms`, a subset of ranking_terms),
@@ -75,6 +81,7 @@ def parse_query(raw: str) -> ParsedQuery:
     phrases: list[str] = []
     excluded: list[str] = []
     semantic: list[str] = []
+    compounds: list[str] = []
     for m in _TOKEN.finditer(raw):
         negative, phrase, bare = m.group(1), m.group(2), m.group(3)
         if phrase is not None:
@@ -92,6 +99,8 @@ def parse_query(raw: str) -> ParsedQuery:
             continue
         found = _WORD.findall(bare)
         words.extend(found)
+        if len(found) > 1 and " ".join(found) not in compounds:
+            compounds.append(" ".join(found))
         if found:
             semantic.append(bare)
-    return ParsedQuery(" ".join(semantic), words, phrases, excluded)
+    return ParsedQuery(" ".join(semantic), words, phrases, excluded, compounds)

@@ -208,14 +208,16 @@ class Leg:
     ids: np.ndarray
     scores: np.ndarray
     coverage: dict[int, float] | None = None
+    full_match: float = 0.0   # lexical: the BM25 of a passage holding each query term once (its IDF sum)
 
 
 def rank(legs: list[Leg], k: int, paths: dict[int, str], read: Callable[[list[int]], list[ChunkRecord]],
          settings: FusionSettings, cosines: Callable[[list[int]], dict[int, float]] | None,
-         boost: float | None = None) -> list[Hit]:
-    """Files best first, each with its raw leg scores and a calibrated relevance. `paths` maps every
-    candidate to its file; `read` gets chunk records (only the best k files' are read); `cosines` gives
-    the query's cosine to chunks the dense leg did not return."""
+         boost: float | None = None, bar: float | None = None) -> list[Hit]:
+    """Files best first (see file_score), each with its raw leg scores and a calibrated relevance
+    (`bar`: see relevance). `paths` maps every candidate to its file; `read` gets chunk records (only
+    the best k files' are read); `cosines` gives the query's cosine to chunks the dense leg did not
+    return."""
     if len(legs) == 1:
         scored = top_ids(legs[0].ids, legs[0].scores)
     elif settings.method == "rrf":
@@ -227,50 +229,90 @@ def rank(legs: list[Leg], k: int, paths: dict[int, str], read: Callable[[list[in
         if missing and cosines is not None:
             cos |= cosines(missing)
         scored = fuse_scores(cos, lexical, settings, settings.lexical_boost if boost is None else boost)
-    best: dict[str, float] = {}
+    by_file: dict[str, list[float]] = {}
     for cid, score in scored.items():
         path = paths.get(cid)
-        if path is not None and score > best.get(path, -math.inf):
-            best[path] = score
+        if path is not None:
+            by_file.setdefault(path, []).append(score)
+    best = {path: file_score(scores) for path, scores in by_file.items()}
     top = set(sorted(best, key=lambda p: (-best[p], p))[:k])
     hits = group_by_file(read([c for c in scored if paths.get(c) in top]), scored, k)
-    return with_relevance(hits, legs, scored if len(legs) > 1 else None, cosines, settings.method == "score")
+    weight = settings.lexical_boost if boost is None else boost
+    return with_relevance(hits, legs, scored if len(legs) > 1 else None, cosines, bar, weight)
+
+
+# A file scores its best passage plus what its next best ones add: a soft maximum over its top
+# FILE_PASSAGES passage scores at temperature FILE_TEMPERATURE (cosine units). A manual with three good
+# passages on the topic beats a page with one lucky sentence, while a passage far below the best adds
+# almost nothing (so length alone does not pay). Over the realdocs dev queries of the bench corpus it
+# took paraphrase top-5 file hits from 0.694 to 0.796 and cost NFCorpus dev nDCG@10 0.0008 (0.3325 ->
+# 0.3317), where a plain sum of the top 3 lost 0.014; bench/fusion_sweep.py replays both.
+FILE_PASSAGES, FILE_TEMPERATURE = 3, 0.1
+
+
+def file_score(scores: Iterable[float]) -> float:
+    top = sorted(scores, reverse=True)[:FILE_PASSAGES]
+    return top[0] + FILE_TEMPERATURE * math.log(sum(math.exp((s - top[0]) / FILE_TEMPERATURE) for s in top))
 
 
 def with_relevance(hits: list[Hit], legs: list[Leg], fused: dict[int, float] | None,
-                   cosines: Callable[[list[int]], dict[int, float]] | None, scored: bool = True) -> list[Hit]:
-    """Each hit with its best passage's raw leg scores and its relevance (see `relevance`); `scored`:
-    the fused value is a score fusion's (on the cosine's scale), not ranks'."""
+                   cosines: Callable[[list[int]], dict[int, float]] | None, bar: float | None = None,
+                   keyword_weight: float = 0.3) -> list[Hit]:
+    """Each hit with its best passage's raw leg scores and its relevance: the best `relevance` among
+    its passages (the one ranked first may owe its place to keywords, another mean the query more),
+    capped by the relevance of the hit ranked above it, so the list reads best first and the matches
+    come before the divider. (Moving matches above weaker hits instead pushed the answer out of the
+    top 5 of paraphrase queries whose best passage was below the bar: realdocs dev 0.796 -> 0.755.)"""
     by_leg = {leg.name: dict(zip(leg.ids.tolist(), leg.scores.tolist())) for leg in legs}
-    coverage = next((leg.coverage for leg in legs if leg.name == "lexical"), None) or {}
+    lexical = next((leg for leg in legs if leg.name == "lexical"), None)
+    coverage = (lexical.coverage if lexical is not None else None) or {}
     dense = by_leg.get("dense")
     if dense is not None and cosines is not None:
-        missing = [h.best.chunk_id for h in hits if h.best.chunk_id not in dense]
+        missing = [p.chunk_id for h in hits for p in (h.best, *h.others) if p.chunk_id not in dense]
         dense = dense | (cosines(missing) if missing else {})
-    out = []
-    for hit in hits:
-        cid = hit.best.chunk_id
+
+    def raw_scores(cid: int) -> dict[str, float]:
         raw: dict[str, float] = {}
         if dense is not None and cid in dense:
             raw["dense_cosine"] = dense[cid]
-        if "lexical" in by_leg:
+        if lexical is not None:
             raw["bm25"] = by_leg["lexical"].get(cid, 0.0)
             raw["coverage"] = coverage.get(cid, 0.0)
         if fused is not None:
             raw["fused"] = fused[cid]
-        evidence = raw["fused"] if scored and "fused" in raw else raw.get("dense_cosine")
-        out.append(replace(hit, relevance=relevance(evidence, raw.get("coverage", 0.0)), legs=raw))
+        return raw
+
+    def passage_relevance(raw: dict[str, float]) -> float:
+        held = raw.get("coverage", 0.0)
+        keywords = (min(1.0, raw["bm25"] / lexical.full_match) * held
+                    if lexical is not None and lexical.full_match > 0 else held)
+        if "dense_cosine" not in raw:
+            return relevance(None, 0.0, keywords)
+        return relevance(raw["dense_cosine"], keyword_weight * keywords if held >= KEYWORD_SHARE else 0.0,
+                         held, bar)
+
+    out = []
+    for hit in hits:
+        raw = raw_scores(hit.best.chunk_id)
+        best = max([passage_relevance(raw)] + [passage_relevance(raw_scores(p.chunk_id)) for p in hit.others])
+        out.append(replace(hit, relevance=best, legs=raw))
+    for i in range(1, len(out)):   # never above the hit ranked before it: what shows as a match is a prefix
+        if out[i].relevance > out[i - 1].relevance:
+            out[i] = replace(out[i], relevance=out[i - 1].relevance)
     return out
 
 
-def relevance(evidence: float | None, coverage: float) -> float:
-    """0..1 for one passage. By meaning (and keywords): a logistic curve over the score fusion's value
-    (the cosine alone in dense mode), its slope fitted on judged pairs and its midpoint where relevant
-    and unrelated queries' best hits part (see RELEVANCE_MIDPOINT). Keywords only: the share of the
-    query's words the passage holds."""
-    if evidence is None:
+def relevance(cosine: float | None, keywords: float, coverage: float, bar: float | None = None) -> float:
+    """0..1 for one passage: a logistic curve over its match evidence, its cosine to the query plus
+    `keywords` (the fusion's keyword boost x its BM25 against a passage holding every query term once x
+    the share of the terms it holds), centred on `bar`, where this library's best passage for an
+    unrelated query lies (see match_bar). Keywords only (no cosine): `coverage`, the keyword match
+    (BM25 against a passage holding every query term once x the share of the terms held)."""
+    if cosine is None:
         return round(coverage, 4)
-    return round(1.0 / (1.0 + math.exp(-RELEVANCE_SLOPE * (evidence - RELEVANCE_MIDPOINT))), 4)
+    evidence = cosine + keywords
+    centre = DEFAULT_BAR if bar is None else bar
+    return round(1.0 / (1.0 + math.exp(-RELEVANCE_SLOPE * (evidence - centre))), 4)
 
 
 def fuse_scores(dense: dict[int, float], lexical: Leg, settings: FusionSettings, boost: float) -> dict[int, float]:
@@ -289,7 +331,7 @@ def fuse_scores(dense: dict[int, float], lexical: Leg, settings: FusionSettings,
 
 
 def group_by_file(chunks: list[ChunkRecord], scores: dict[int, float], k: int) -> list[Hit]:
-    """A file's score is its best chunk's; ties broken by path for stable output."""
+    """A file's score is file_score over its chunks'; ties broken by path for stable output."""
     by_path: dict[str, list[Passage]] = {}
     for ch in chunks:
         by_path.setdefault(ch.path, []).append(
@@ -297,19 +339,30 @@ def group_by_file(chunks: list[ChunkRecord], scores: dict[int, float], k: int) -
     hits = []
     for path, passages in by_path.items():
         passages.sort(key=lambda p: -p.score)
-        hits.append(Hit(path, passages[0].score, passages[0], passages[1:]))
+        hits.append(Hit(path, file_score(p.score for p in passages), passages[0], passages[1:]))
     hits.sort(key=lambda h: (-h.score, h.path))
     return hits[:k]
 
 
 GOOD_MATCH = 0.5   # relevance from which a hit counts as a match; below it is "no good match"
-# The relevance curve over the fused score. Midpoint: the highest bar under which no query with a
-# relevant file falls, over the realdocs dev queries (their lowest best hit scores 0.432) and the small
-# folders of this project's tests, where the answer has fewer words in common with the query and fewer
-# distractors: "how do I get my deposit back" finds the tenancy agreement's bond clause at 0.272. A
-# bar that fits one library size only (0.43) told that query "no good match". Slope: a logistic fit of
-# judged relevance over the top 10 of NFCorpus dev and realdocs dev (3,980 query/passage pairs).
-RELEVANCE_MIDPOINT, RELEVANCE_SLOPE = 0.26, 4.0
+# Match evidence and its curve (see relevance, match_bar). A passage's evidence is its cosine plus the
+# fusion's keyword boost x its keyword match on an absolute scale (BM25 over the query's IDF sum: a
+# shared common word adds little, every rare term once adds it all), counted only for a passage holding
+# at least KEYWORD_SHARE of the query's terms: one shared word of four ("lattice" for "quantum
+# chromodynamics lattice simulations", in a number theory manual) is not a keyword match. The bar is the median of this library's
+# best cosines for NULL_QUERIES (topics no particular library is about) plus a margin: a large
+# library holds closer look-alikes for anything (median 0.360 over the 182,629 passages of the bench
+# corpus, 0.331 over NFCorpus, 0.134 over the 13 of the test corpus). The margin is where relevant and
+# unrelated queries part, and it widens with the library: over the bench corpus (realdocs dev:
+# unrelated best 0.418, relevant worst 0.448) anything in 0.058-0.088 parts them, over the test corpus
+# (unrelated best 0.171, "how do I get my deposit back" 0.189) 0.037-0.055; BAR_MARGIN +
+# BAR_MARGIN_PER_DECADE x log10(passages) gives 0.046 and 0.066 (bench/fusion_sweep.py bar prints
+# these). Slope: a logistic fit of judged relevance over the top 10 of NFCorpus dev and realdocs dev
+# (3,980 query/passage pairs).
+BAR_MARGIN, BAR_MARGIN_PER_DECADE = 0.04, 0.005
+KEYWORD_SHARE = 0.5
+DEFAULT_BAR = 0.42        # before a library can measure its own (no passage with a vector yet)
+RELEVANCE_SLOPE = 4.0
 # Cosine from which the sentence closest to the query is marked as what matched. A sentence is short and
 # scores lower than a passage: "a kitten sleeping near the fireplace" against "The cat curled up by the
 # fire..." is 0.41, against the unrelated sentences beside it and recipe sentences for an unrelated
@@ -384,14 +437,15 @@ def mark_passages(hits: list[Hit], words: list[str], phrases: list[str],
                   closest_sentence: Callable[[list[list[str]]], list[int]] | None) -> list[Hit]:
     """Mark the query's words in each best passage; where none occur, mark the sentence closest in
     meaning (one model call for all such passages) if `closest_sentence` finds one that matches (-1:
-    none does; the closest sentence of a passage that does not match is no match either)."""
+    none does; the closest sentence of a passage that does not match is no match either). A hit below
+    the good-match bar gets no sentence mark: it is shown as weaker, and nothing in it is what matched."""
     marked: list[Hit] = []
     need_sentence: list[int] = []
     for i, hit in enumerate(hits):
         marks = word_marks(hit.best.text, words, phrases)
         if marks:
             hit = replace(hit, best=replace(hit.best, marks=tuple(marks), mark_kind="words"))
-        else:
+        elif hit.relevance >= GOOD_MATCH:
             need_sentence.append(i)
         marked.append(hit)
     if closest_sentence is not None and need_sentence:
