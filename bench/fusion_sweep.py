@@ -35,7 +35,7 @@ from seekwise.core.library import Library  # noqa: E402
 from seekwise.core.match_bar import NULL_QUERIES  # noqa: E402
 from seekwise.core.query import parse_query  # noqa: E402
 from seekwise.core.match_bar import bar_from  # noqa: E402
-from seekwise.core.search import KEYWORD_SHARE  # noqa: E402
+from seekwise.core.search import FusionSettings  # noqa: E402
 
 
 def capture(lib: Library, text: str, k: int = 10) -> dict | None:
@@ -166,7 +166,7 @@ def evidence(c: dict, weight: float = 0.3) -> float:
     """The best match evidence among a query's candidates, as search.relevance weighs it."""
     ids, bm25, coverage = c["legs"].get("lexical", ([], [], {}))
     keywords = {cid: min(1.0, s / c["full"]) * coverage.get(cid, 0.0)
-                for cid, s in zip(ids, bm25) if c["full"] > 0 and coverage.get(cid, 0.0) >= KEYWORD_SHARE}
+                for cid, s in zip(ids, bm25) if c["full"] > 0 and coverage.get(cid, 0.0) >= FusionSettings().min_coverage}
     return max(cos + weight * keywords.get(cid, 0.0) for cid, cos in c["cos"].items())
 
 

@@ -149,6 +149,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
+def latency(times: list[float]) -> dict[str, float]:
+    """A mode's query times (ms) as the tables print them."""
+    return {"ms_p50": round(statistics.median(times), 2), "ms_p95": round(percentile(times, 95), 2)}
+
+
 def evaluate(folder: str, split: str, modes: list[str], model: str | None, threads: int | None,
              library: str | None, fusion: FusionSettings, oversample: int, max_queries: int | None,
              log=print) -> dict:  # noqa: ANN001
@@ -180,8 +185,7 @@ def evaluate(folder: str, split: str, modes: list[str], model: str | None, threa
                 run, deep, times = run_queries(lib, data, doc_of, mode, dense)
                 figures = score_run(run, data.qrels)
                 figures["recall@100"] = score_run(deep, data.qrels)["recall@100"]
-                figures["ms_p50"] = round(statistics.median(times), 2)
-                figures["ms_p95"] = round(percentile(times, 95), 2)
+                figures |= latency(times)
                 result["modes"][name] = figures
                 log(f"  {name:7} nDCG@10 {figures['ndcg@10']:.4f}")
         return result
@@ -301,8 +305,7 @@ def evaluate_folder(folder: str, corpus: str, split: str, modes: list[str], mode
                     row["unjudged"] = len(unjudged)
                     row["no_match_unjudged"] = round(sum(no_match[q] for q in unjudged) / len(unjudged), 4)
                 figures[kind] = row
-            figures["ms_p50"] = round(statistics.median(times), 2)
-            figures["ms_p95"] = round(percentile(times, 95), 2)
+            figures |= latency(times)
             result["modes"][name] = figures
             log(f"  {name:7} hit@5 {figures['all'].get('hit@5', 0):.3f}")
         return result

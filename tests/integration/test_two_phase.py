@@ -86,8 +86,7 @@ def _run(lib: Library, root: Path, after_batches: int) -> None:
 def test_every_file_is_searchable_by_keyword_before_the_model_runs(tmp_path, monkeypatch):
     files = _write(tmp_path / "docs")
     recorder = _Recorder(monkeypatch)
-    lib = Library(tmp_path / "lib", threads=2)
-    try:
+    with Library(tmp_path / "lib", threads=2) as lib:
         _run(lib, tmp_path / "docs", after_batches=0)
         assert recorder.calls == []
         assert _vectors(lib) == 0 and lib.store.get_meta("vectors_pending")
@@ -101,15 +100,12 @@ def test_every_file_is_searchable_by_keyword_before_the_model_runs(tmp_path, mon
         assert len(embedded) == len(set(embedded)) == lib.store.counts()["chunks"]
         assert _vectors(lib) == lib.store.counts()["chunks"]
         assert not lib.store.get_meta("vectors_pending")
-    finally:
-        lib.close()
 
 
 def test_the_meaning_phase_embeds_the_newest_file_first(tmp_path, monkeypatch):
     files = _write(tmp_path / "docs")
     recorder = _Recorder(monkeypatch)
-    lib = Library(tmp_path / "lib", threads=2)
-    try:
+    with Library(tmp_path / "lib", threads=2) as lib:
         _run(lib, tmp_path / "docs", after_batches=2)
         order = [t for call in recorder.calls for t in call]
         texts = {name: {c.text for c in lib.store.get_chunks(lib.store.get_file(str(path)).chunk_ids)}
@@ -117,14 +113,11 @@ def test_the_meaning_phase_embeds_the_newest_file_first(tmp_path, monkeypatch):
         newest = len(texts["bread"])
         assert 1 < newest < len(order) == 8
         assert set(order[:newest]) == texts["bread"] and set(order[newest:]) <= texts["garden"]
-    finally:
-        lib.close()
 
 
 def test_a_search_while_meaning_is_partial_fuses_what_exists(tmp_path):
     files = _write(tmp_path / "docs")
-    lib = Library(tmp_path / "lib", threads=2)
-    try:
+    with Library(tmp_path / "lib", threads=2) as lib:
         _run(lib, tmp_path / "docs", after_batches=2)   # bread has vectors, garden some, the rest none
         dense = lib.search("how long should dough rise before baking", k=3, mode="dense")
         assert dense and dense[0].path == str(files["bread"])
@@ -132,18 +125,13 @@ def test_a_search_while_meaning_is_partial_fuses_what_exists(tmp_path):
         # A file with no vector yet is still found by its words, in the default mode too.
         hits = lib.search("rosin bow practice", k=3)
         assert hits and hits[0].path == str(files["violin"])
-    finally:
-        lib.close()
 
 
 def test_a_changed_file_is_searchable_by_keyword_in_the_same_commit_as_its_text(tmp_path):
     files = _write(tmp_path / "docs")
-    lib = Library(tmp_path / "lib", threads=2)
-    try:
+    with Library(tmp_path / "lib", threads=2) as lib:
         lib.index([tmp_path / "docs"])
         files["taxes"].write_text("The receipts moved to the blue zqfolderword binder.", encoding="utf-8")
         _run(lib, tmp_path / "docs", after_batches=0)
         assert [h.path for h in lib.search("zqfolderword", k=1, mode="lexical")] == [str(files["taxes"])]
         assert lib.search("zqtaxesmarker", k=1, mode="lexical") == []
-    finally:
-        lib.close()

@@ -32,11 +32,11 @@ def test_plain_words_get_the_plain_boost(query):
 
 
 def test_relevance_is_one_scale_rising_with_the_evidence_and_half_at_the_bar():
-    assert relevance(0.3, 0.0, 0.0, bar=0.3) == pytest.approx(0.5)
-    assert relevance(0.1, 0.0, 0.0, 0.3) < relevance(0.4, 0.0, 0.0, 0.3) < relevance(0.9, 0.0, 0.0, 0.3) <= 1.0
-    assert relevance(0.3, 0.0, 0.0, bar=0.2) > 0.5 > relevance(0.3, 0.0, 0.0, bar=0.4)   # the library's own bar
-    assert relevance(0.1, 0.2, 1.0, bar=0.3) == pytest.approx(0.5)   # keyword evidence adds to the cosine
-    assert relevance(None, 0.0, 0.75) == 0.75      # keywords only: the share of the query's words held
+    assert relevance(0.3, 0.0, bar=0.3) == pytest.approx(0.5)
+    assert relevance(0.1, 0.0, 0.3) < relevance(0.4, 0.0, 0.3) < relevance(0.9, 0.0, 0.3) <= 1.0
+    assert relevance(0.3, 0.0, bar=0.2) > 0.5 > relevance(0.3, 0.0, bar=0.4)   # the library's own bar
+    assert relevance(0.1, 0.2, bar=0.3) == pytest.approx(0.5)   # keyword evidence adds to the cosine
+    assert relevance(None, 0.75) == 0.75      # keywords only: the keyword match itself
     weak, strong = (Hit("/a", 0.1, Passage(1, 0.1, 1, 0, 1, "a"), relevance=GOOD_MATCH - 0.01),
                     Hit("/b", 0.9, Passage(2, 0.9, 1, 0, 1, "b"), relevance=GOOD_MATCH))
     assert good_matches([strong, weak]) == [strong]

@@ -9,18 +9,15 @@ when the searchable passages have grown or shrunk by a tenth."""
 from __future__ import annotations
 
 import json
-import logging
-import os
+import math
 import statistics
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-import math
-
+from seekwise.core.paths import save_json_quietly
 from seekwise.core.search import BAR_MARGIN, BAR_MARGIN_PER_DECADE
 
-log = logging.getLogger(__name__)
 
 NULL_QUERIES = (
     "how to train a puppy to sit", "the rules of cricket explained", "best time of year to visit Iceland",
@@ -81,13 +78,6 @@ class MatchBar:
             return None
 
     def _write(self, known: tuple[int, float]) -> None:
-        """Best effort: a reader without write access measures again next time, nothing is lost."""
-        tmp = self.path.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps({"passages": known[0], "median": known[1]}),   # unrounded: every process alike
-                           encoding="utf-8")
-            os.replace(tmp, self.path)
-        except OSError as exc:
-            log.debug("match bar not saved to %s: %s", self.path, exc)
-            tmp.unlink(missing_ok=True)
+        """Best effort: a reader without write access measures again next time, nothing is lost.
+        Unrounded, so every process computes the same bar."""
+        save_json_quietly(self.path, {"passages": known[0], "median": known[1]})

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,3 +152,22 @@ def make_folder(folder: Path, root: Path) -> None:
         if (place.exists() or place.is_symlink()) and not place.is_dir():
             set_aside(place)
     folder.mkdir(parents=True, exist_ok=True)
+
+
+def save_json_quietly(path: Path, data: object) -> bool:
+    """Write a small derived record atomically (a reader never sees half of it); False, with nothing
+    left behind, where the folder cannot be written: the record is only a saving, never the truth."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as exc:
+        log.debug("%s not saved: %s", path, exc)
+        return False
+    return True

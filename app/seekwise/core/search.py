@@ -238,15 +238,16 @@ def rank(legs: list[Leg], k: int, paths: dict[int, str], read: Callable[[list[in
     top = set(sorted(best, key=lambda p: (-best[p], p))[:k])
     hits = group_by_file(read([c for c in scored if paths.get(c) in top]), scored, k)
     weight = settings.lexical_boost if boost is None else boost
-    return with_relevance(hits, legs, scored if len(legs) > 1 else None, cosines, bar, weight)
+    return with_relevance(hits, legs, scored if len(legs) > 1 else None, cosines, bar, weight,
+                          settings.min_coverage)
 
 
 # A file scores its best passage plus what its next best ones add: a soft maximum over its top
 # FILE_PASSAGES passage scores at temperature FILE_TEMPERATURE (cosine units). A manual with three good
 # passages on the topic beats a page with one lucky sentence, while a passage far below the best adds
-# almost nothing (so length alone does not pay). Over the realdocs dev queries of the bench corpus it
-# took paraphrase top-5 file hits from 0.694 to 0.796 and cost NFCorpus dev nDCG@10 0.0008 (0.3325 ->
-# 0.3317), where a plain sum of the top 3 lost 0.014; bench/fusion_sweep.py replays both.
+# almost nothing (so length alone does not pay). Against the best passage alone: realdocs dev
+# paraphrase top-5 file hits 0.694 -> 0.796, NFCorpus dev nDCG@10 0.3345 -> 0.3339, train 0.3511 ->
+# 0.3529; a plain sum of the top 3 lost 0.014 on NFCorpus dev. bench/fusion_sweep.py replays them.
 FILE_PASSAGES, FILE_TEMPERATURE = 3, 0.1
 
 
@@ -257,7 +258,7 @@ def file_score(scores: Iterable[float]) -> float:
 
 def with_relevance(hits: list[Hit], legs: list[Leg], fused: dict[int, float] | None,
                    cosines: Callable[[list[int]], dict[int, float]] | None, bar: float | None = None,
-                   keyword_weight: float = 0.3) -> list[Hit]:
+                   keyword_weight: float = 0.3, min_share: float = 0.5) -> list[Hit]:
     """Each hit with its best passage's raw leg scores and its relevance: the best `relevance` among
     its passages (the one ranked first may owe its place to keywords, another mean the query more),
     capped by the relevance of the hit ranked above it, so the list reads best first and the matches
@@ -287,9 +288,8 @@ def with_relevance(hits: list[Hit], legs: list[Leg], fused: dict[int, float] | N
         keywords = (min(1.0, raw["bm25"] / lexical.full_match) * held
                     if lexical is not None and lexical.full_match > 0 else held)
         if "dense_cosine" not in raw:
-            return relevance(None, 0.0, keywords)
-        return relevance(raw["dense_cosine"], keyword_weight * keywords if held >= KEYWORD_SHARE else 0.0,
-                         held, bar)
+            return relevance(None, keywords)
+        return relevance(raw["dense_cosine"], keyword_weight * keywords if held >= min_share else 0.0, bar)
 
     out = []
     for hit in hits:
@@ -302,14 +302,14 @@ def with_relevance(hits: list[Hit], legs: list[Leg], fused: dict[int, float] | N
     return out
 
 
-def relevance(cosine: float | None, keywords: float, coverage: float, bar: float | None = None) -> float:
+def relevance(cosine: float | None, keywords: float, bar: float | None = None) -> float:
     """0..1 for one passage: a logistic curve over its match evidence, its cosine to the query plus
     `keywords` (the fusion's keyword boost x its BM25 against a passage holding every query term once x
     the share of the terms it holds), centred on `bar`, where this library's best passage for an
-    unrelated query lies (see match_bar). Keywords only (no cosine): `coverage`, the keyword match
-    (BM25 against a passage holding every query term once x the share of the terms held)."""
+    unrelated query lies (see match_bar). Keywords only (no cosine): `keywords` itself, the keyword
+    match (BM25 against a passage holding every query term once x the share of the terms held)."""
     if cosine is None:
-        return round(coverage, 4)
+        return round(keywords, 4)
     evidence = cosine + keywords
     centre = DEFAULT_BAR if bar is None else bar
     return round(1.0 / (1.0 + math.exp(-RELEVANCE_SLOPE * (evidence - centre))), 4)
@@ -348,9 +348,9 @@ GOOD_MATCH = 0.5   # relevance from which a hit counts as a match; below it is "
 # Match evidence and its curve (see relevance, match_bar). A passage's evidence is its cosine plus the
 # fusion's keyword boost x its keyword match on an absolute scale (BM25 over the query's IDF sum: a
 # shared common word adds little, every rare term once adds it all), counted only for a passage holding
-# at least KEYWORD_SHARE of the query's terms: one shared word of four ("lattice" for "quantum
-# chromodynamics lattice simulations", in a number theory manual) is not a keyword match. The bar is the median of this library's
-# best cosines for NULL_QUERIES (topics no particular library is about) plus a margin: a large
+# at least FusionSettings.min_coverage of the query's terms: one shared word of four ("lattice" for
+# "quantum chromodynamics lattice simulations", in a number theory manual) is not a keyword match.
+# The bar is the median of this library's best cosines for NULL_QUERIES (topics no particular library is about) plus a margin: a large
 # library holds closer look-alikes for anything (median 0.360 over the 182,629 passages of the bench
 # corpus, 0.331 over NFCorpus, 0.134 over the 13 of the test corpus). The margin is where relevant and
 # unrelated queries part, and it widens with the library: over the bench corpus (realdocs dev:
@@ -360,7 +360,6 @@ GOOD_MATCH = 0.5   # relevance from which a hit counts as a match; below it is "
 # these). Slope: a logistic fit of judged relevance over the top 10 of NFCorpus dev and realdocs dev
 # (3,980 query/passage pairs).
 BAR_MARGIN, BAR_MARGIN_PER_DECADE = 0.04, 0.005
-KEYWORD_SHARE = 0.5
 DEFAULT_BAR = 0.42        # before a library can measure its own (no passage with a vector yet)
 RELEVANCE_SLOPE = 4.0
 # Cosine from which the sentence closest to the query is marked as what matched. A sentence is short and

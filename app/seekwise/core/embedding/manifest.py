@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from seekwise.core.errors import ModelError
+from seekwise.core.paths import save_json_quietly
 
-log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
 POOLINGS = ("mean", "cls", "last", "none")
@@ -133,23 +131,6 @@ def _read_record(record: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _write_record(record: Path, data: dict[str, Any]) -> None:
-    """Atomically (a reader never sees half a file); a folder we cannot write only costs the next
-    start its hashing again."""
-    try:
-        record.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=record.parent, prefix=record.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh)
-            os.replace(tmp, record)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError as exc:
-        log.debug("cannot remember the model's verification in %s: %s", record, exc)
-
-
 def verify_files(manifest: ModelManifest, record: Path | None = None) -> None:
     """Check the weights and tokenizer are the ones the manifest names, with a message that says which is wrong.
 
@@ -182,4 +163,4 @@ def verify_files(manifest: ModelManifest, record: Path | None = None) -> None:
             learned[key] = seen
     if learned and record is not None:
         kept = {k: v for k, v in _read_record(record).items() if os.path.exists(k)}
-        _write_record(record, {**kept, **learned})
+        save_json_quietly(record, {**kept, **learned})   # unwritable: the next start hashes again
