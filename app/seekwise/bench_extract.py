@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from seekwise import __version__
 from seekwise.core import extract
 from seekwise.core.extract import ExtractionError, Unsupported, isolate, reading
-from seekwise.core.indexer import DEFAULT_MAX_FILE_MB
+from seekwise.core.extract.reading import DEFAULT_MAX_FILE_MB
 from seekwise.core.scanner import scan
 
 

@@ -19,6 +19,7 @@ from seekwise.core.derived import DerivedIndexes
 from seekwise.core.embedding import Encoder
 from seekwise.core.errors import Interrupted, Preempted
 from seekwise.core.extract import isolate, reading
+from seekwise.core.extract.reading import DEFAULT_MAX_FILE_MB
 from seekwise.core.ignore import IgnoreRules
 from seekwise.core.lazy import Lazy
 from seekwise.core.scanner import SeenFile, scan
@@ -26,7 +27,6 @@ from seekwise.core.store import FileChange, FileRecord, NewChunk, Store
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_FILE_MB = 32
 BATCH_MISSES = 256        # chunks embedded per commit in the meaning phase
 BATCH_FILES = 500         # files per commit in the keywords phase
 BATCH_CHUNKS = 4096       # or this many new passages, whichever comes first

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from seekwise.core.derived import DerivedIndexes
 from seekwise.core.embedding import Encoder, ModelManifest, TokenCounter, resolve_model
 from seekwise.core.errors import LibraryDamaged, NoLibrary, SeekwiseError
 from seekwise.core.ignore import DEFAULT_RULES, IgnoreRules
-from seekwise.core.indexer import DEFAULT_MAX_FILE_MB, IndexReport, Indexer, Progress
+from seekwise.core.extract.reading import DEFAULT_MAX_FILE_MB
 from seekwise.core.lazy import Lazy
 from seekwise.core.lock import WriterLock
 from seekwise.core.match_bar import NULL_QUERIES, MatchBar
@@ -30,9 +31,21 @@ from seekwise.core.search import (CANDIDATES_PER_HIT, DENSE_BACKENDS, MODES, SEN
                                   pool_size, rank, whole_files)
 from seekwise.core.store import Store
 
+if TYPE_CHECKING:   # the indexer pulls in every reader (~80 ms): a search never needs it
+    from seekwise.core.indexer import IndexReport, Indexer, Progress
+
 log = logging.getLogger(__name__)
 
 __all__ = ["Hit", "IndexReport", "Library", "LibraryStatus", "Progress", "SearchFilters", "SeekwiseError"]
+
+
+def __getattr__(name: str) -> object:
+    """IndexReport and Progress stay importable from here, loading the indexer only when asked for."""
+    if name in ("IndexReport", "Progress"):
+        from seekwise.core import indexer
+
+        return getattr(indexer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 DEFAULT_OVERSAMPLE = 4
 RESTRICTIVE_FILTER = 0.05   # below this share of the library, a filtered dense search is brute force
@@ -228,6 +241,8 @@ class Library:
     def make_indexer(self, encoder: Lazy[Encoder] | None = None) -> Indexer:
         """An indexer on this library; the caller holds `writing()`. `encoder` lets a background
         service embed with its own thread budget while searches keep the foreground one."""
+        from seekwise.core.indexer import Indexer
+
         return Indexer(self.store, self.model_version, encoder or self.encoder, self.derived, self.chunker,
                        self.chunker.get().version, self.max_file_bytes, rules=self.ignore)
 

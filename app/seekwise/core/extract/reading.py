@@ -9,6 +9,8 @@ from typing import BinaryIO
 
 from seekwise.core.extract.base import ExtractionError, Unsupported
 
+DEFAULT_MAX_FILE_MB = 32   # the largest text file read unless the user says otherwise; richer formats scale it
+
 _BLOCK = 1 << 20
 
 
