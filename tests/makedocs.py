@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import struct
 import zipfile
 import zlib
@@ -355,3 +356,347 @@ def rtf(paragraphs: list[str], title: str | None = None) -> bytes:
     return ("{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\fswiss\\fcharset0 Helvetica;}}"
             "{\\colortbl;\\red255\\green0\\blue0;}{\\stylesheet{\\s1 heading 1;}}" + info
             + "{\\*\\generator Seekwise tests}\\f0\\fs24\n" + body + "}").encode("ascii")
+
+
+# -- spreadsheets and slides (zip XML) ---------------------------------------------------------
+
+_SML = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def xlsx(sheets: dict[str, list[list[str | float | None]]]) -> bytes:
+    """An XLSX with inline-string and number cells, one worksheet per entry (None: an empty cell)."""
+    members: dict[str, bytes | str] = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Default Extension="xml" ContentType="application/xml"/><Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Override PartName="/xl/'
+            'workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            + "".join(f'<Override PartName="/xl/worksheets/sheet{i + 1}.xml" ContentType="application/vnd.openxml'
+                      'formats-officedocument.spreadsheetml.worksheet+xml"/>' for i in range(len(sheets)))
+            + "</Types>"),
+        "_rels/.rels": (f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG_RELS}"><Relationship '
+                        f'Id="rId1" Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+        "xl/workbook.xml": (f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_SML}" xmlns:r="{_REL_NS}">'
+                            "<sheets>" + "".join(f'<sheet name="{escape(n)}" sheetId="{i + 1}" r:id="rId{i + 1}"/>'
+                                                 for i, n in enumerate(sheets)) + "</sheets></workbook>"),
+        "xl/_rels/workbook.xml.rels": (
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG_RELS}">'
+            + "".join(f'<Relationship Id="rId{i + 1}" Type="{_REL_NS}/worksheet" Target="worksheets/sheet{i + 1}.xml"/>'
+                      for i in range(len(sheets))) + "</Relationships>"),
+    }
+    for i, rows in enumerate(sheets.values()):
+        xml_rows = []
+        for r, row in enumerate(rows, 1):
+            cells = []
+            for c, value in enumerate(row):
+                ref = f"{chr(65 + c)}{r}"
+                if isinstance(value, (int, float)):
+                    cells.append(f'<c r="{ref}"><v>{value}</v></c>')
+                elif value is not None:
+                    cells.append(f'<c r="{ref}" t="inlineStr"><is><t>{escape(value)}</t></is></c>')
+            xml_rows.append(f'<row r="{r}">{"".join(cells)}</row>')
+        members[f"xl/worksheets/sheet{i + 1}.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{_SML}"><sheetData>{"".join(xml_rows)}'
+            "</sheetData></worksheet>")
+    return zip_bytes(members)
+
+
+def _odf(mimetype: str, body: str) -> bytes:
+    ns = (f'xmlns:office="{_ODF}office:1.0" xmlns:text="{_ODF}text:1.0" xmlns:table="{_ODF}table:1.0" '
+          f'xmlns:draw="{_ODF}drawing:1.0" xmlns:presentation="{_ODF}presentation:1.0" '
+          f'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"')
+    return zip_bytes({
+        "mimetype": mimetype,
+        "META-INF/manifest.xml": ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+                                  f'"{_ODF}manifest:1.0"><manifest:file-entry manifest:full-path="/" '
+                                  f'manifest:media-type="{mimetype}"/></manifest:manifest>'),
+        "content.xml": (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2">'
+                        f"<office:body>{body}</office:body></office:document-content>"),
+    }, stored_first="mimetype")
+
+
+def ods(sheets: dict[str, list[list[str | float | None]]]) -> bytes:
+    tables = []
+    for name, rows in sheets.items():
+        xml_rows = []
+        for row in rows:
+            cells = []
+            for value in row:
+                if value is None:
+                    cells.append("<table:table-cell/>")
+                elif isinstance(value, (int, float)):
+                    cells.append(f'<table:table-cell office:value-type="float" office:value="{value}">'
+                                 f"<text:p>{value}</text:p></table:table-cell>")
+                else:
+                    cells.append(f'<table:table-cell office:value-type="string"><text:p>{escape(value)}</text:p>'
+                                 "</table:table-cell>")
+            xml_rows.append(f"<table:table-row>{''.join(cells)}</table:table-row>")
+        tables.append(f'<table:table table:name="{escape(name)}">{"".join(xml_rows)}</table:table>')
+    return _odf("application/vnd.oasis.opendocument.spreadsheet",
+                f"<office:spreadsheet>{''.join(tables)}</office:spreadsheet>")
+
+
+def odp(slides: list[tuple[str, list[str], str]]) -> bytes:
+    """An ODP: per slide (title, body paragraphs, speaker notes)."""
+    pages = []
+    for i, (title, body, notes) in enumerate(slides):
+        frames = (f'<draw:frame presentation:class="title"><draw:text-box><text:p>{escape(title)}</text:p>'
+                  "</draw:text-box></draw:frame>") if title else ""
+        if body:
+            frames += ('<draw:frame presentation:class="outline"><draw:text-box><text:list>'
+                       + "".join(f"<text:list-item><text:p>{escape(p)}</text:p></text:list-item>" for p in body)
+                       + "</text:list></draw:text-box></draw:frame>")
+        if notes:
+            frames += ('<presentation:notes><draw:page-thumbnail/><draw:frame presentation:class="notes">'
+                       f"<draw:text-box><text:p>{escape(notes)}</text:p></draw:text-box></draw:frame>"
+                       "</presentation:notes>")
+        pages.append(f'<draw:page draw:name="page{i + 1}">{frames}</draw:page>')
+    return _odf("application/vnd.oasis.opendocument.presentation",
+                f"<office:presentation>{''.join(pages)}</office:presentation>")
+
+
+_PML = "http://schemas.openxmlformats.org/presentationml/2006/main"
+_DML = "http://schemas.openxmlformats.org/drawingml/2006/main"
+
+
+def _pptx_shape(kind: str | None, paragraphs: list[str]) -> str:
+    ph = f'<p:nvPr><p:ph type="{kind}"/></p:nvPr>' if kind else "<p:nvPr/>"
+    paras = "".join(f"<a:p><a:r><a:rPr lang=\"en\"/><a:t>{escape(p)}</a:t></a:r></a:p>" for p in paragraphs)
+    return (f'<p:sp><p:nvSpPr><p:cNvPr id="2" name="s"/><p:cNvSpPr/>{ph}</p:nvSpPr><p:spPr/>'
+            f"<p:txBody><a:bodyPr/>{paras}</p:txBody></p:sp>")
+
+
+def pptx(slides: list[tuple[str, list[str], str]], table: list[list[str]] | None = None,
+         order: list[int] | None = None) -> bytes:
+    """A PPTX: per slide (title, body paragraphs, speaker notes); `table` goes on the first slide;
+    `order` is the show order of the slide files (default as given)."""
+    order = order if order is not None else list(range(len(slides)))
+    members: dict[str, bytes | str] = {
+        "[Content_Types].xml": _CONTENT_TYPES,
+        "_rels/.rels": (f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG_RELS}"><Relationship '
+                        f'Id="rId1" Type="{_REL_NS}/officeDocument" Target="ppt/presentation.xml"/></Relationships>'),
+        "ppt/presentation.xml": (f'<?xml version="1.0" encoding="UTF-8"?><p:presentation xmlns:p="{_PML}" '
+                                 f'xmlns:r="{_REL_NS}"><p:sldIdLst>'
+                                 + "".join(f'<p:sldId id="{256 + k}" r:id="rId{i + 10}"/>' for k, i in enumerate(order))
+                                 + "</p:sldIdLst></p:presentation>"),
+        "ppt/_rels/presentation.xml.rels": (
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG_RELS}">'
+            + "".join(f'<Relationship Id="rId{i + 10}" Type="{_REL_NS}/slide" Target="slides/slide{i + 1}.xml"/>'
+                      for i in range(len(slides))) + "</Relationships>"),
+    }
+    for i, (title, body, notes) in enumerate(slides):
+        shapes = (_pptx_shape("title", [title]) if title else "") + (_pptx_shape(None, body) if body else "")
+        if table and i == 0:
+            rows = "".join("<a:tr>" + "".join(f"<a:tc><a:txBody><a:bodyPr/><a:p><a:r><a:t>{escape(c)}</a:t></a:r>"
+                                              "</a:p></a:txBody></a:tc>" for c in row) + "</a:tr>" for row in table)
+            shapes += (f'<p:graphicFrame><a:graphic><a:graphicData><a:tbl>{rows}</a:tbl></a:graphicData></a:graphic>'
+                       "</p:graphicFrame>")
+        members[f"ppt/slides/slide{i + 1}.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8"?><p:sld xmlns:p="{_PML}" xmlns:a="{_DML}" xmlns:r="{_REL_NS}">'
+            f"<p:cSld><p:spTree>{shapes}</p:spTree></p:cSld></p:sld>")
+        if notes:
+            members[f"ppt/slides/_rels/slide{i + 1}.xml.rels"] = (
+                f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG_RELS}"><Relationship Id="rId2" '
+                f'Type="{_REL_NS}/notesSlide" Target="../notesSlides/notesSlide{i + 1}.xml"/></Relationships>')
+            members[f"ppt/notesSlides/notesSlide{i + 1}.xml"] = (
+                f'<?xml version="1.0" encoding="UTF-8"?><p:notes xmlns:p="{_PML}" xmlns:a="{_DML}"><p:cSld><p:spTree>'
+                + _pptx_shape("sldImg", []) + _pptx_shape("body", [notes]) + _pptx_shape("sldNum", ["7"])
+                + "</p:spTree></p:cSld></p:notes>")
+    return zip_bytes(members)
+
+
+# -- OLE compound files (MS-CFB), for .msg and .doc --------------------------------------------
+
+_FREE, _END, _FATSECT, _NOSTREAM = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
+
+
+def ole(streams: dict[str, bytes]) -> bytes:
+    """A version-3 compound file (512-byte sectors) holding `streams`, keyed 'storage/sub/stream';
+    streams under 4096 bytes go to the mini stream, as the format requires."""
+    entries = [{"name": "Root Entry", "type": 5, "children": [], "data": b""}]
+    index = {"": 0}
+    for path in streams:
+        parts = path.split("/")
+        for depth in range(1, len(parts) + 1):
+            key = "/".join(parts[:depth])
+            if key not in index:
+                index[key] = len(entries)
+                entries.append({"name": parts[depth - 1], "type": 2 if depth == len(parts) else 1, "children": [],
+                                "data": streams[path] if depth == len(parts) else b""})
+                entries[index["/".join(parts[:depth - 1])]]["children"].append(index[key])
+    sectors: list[bytes] = []
+    fat: list[int] = []
+
+    def chain(data: bytes, marker: int | None = None) -> int:
+        if not data:
+            return _END
+        first = len(sectors)
+        count = (len(data) + 511) // 512
+        for k in range(count):
+            sectors.append(data[k * 512:(k + 1) * 512].ljust(512, b"\0"))
+            fat.append(marker if marker is not None else (first + k + 1 if k < count - 1 else _END))
+        return first
+
+    mini = bytearray()
+    minifat: list[int] = []
+    for entry in entries[1:]:
+        data = entry["data"]
+        if entry["type"] != 2:
+            entry["start"] = 0
+        elif len(data) >= 4096:
+            entry["start"] = chain(data)
+        elif data:
+            first = len(mini) // 64
+            count = (len(data) + 63) // 64
+            mini += data.ljust(count * 64, b"\0")
+            minifat += [first + k + 1 if k < count - 1 else _END for k in range(count)]
+            entry["start"] = first
+        else:
+            entry["start"] = _END
+    entries[0]["start"] = chain(bytes(mini))
+    entries[0]["size"] = len(mini)
+    minifat_start = chain(struct.pack(f"<{len(minifat)}I", *minifat)) if minifat else _END
+    minifat_count = (len(minifat) * 4 + 511) // 512
+
+    def name_key(i: int) -> tuple[int, str]:
+        return len(entries[i]["name"]), entries[i]["name"].upper()
+
+    def tree(children: list[int]) -> int:
+        """Siblings as a balanced binary tree in the format's order (length, then upper-case name)."""
+        ordered = sorted(children, key=name_key)
+
+        def build(lo: int, hi: int) -> int:
+            if lo >= hi:
+                return _NOSTREAM
+            mid = (lo + hi) // 2
+            entries[ordered[mid]]["left"] = build(lo, mid)
+            entries[ordered[mid]]["right"] = build(mid + 1, hi)
+            return ordered[mid]
+        return build(0, len(ordered))
+
+    for entry in entries:
+        entry["child"] = tree(entry["children"]) if entry["children"] else _NOSTREAM
+    directory = bytearray()
+    for entry in entries:
+        name = entry["name"].encode("utf-16-le") + b"\0\0"
+        size = entry.get("size", len(entry["data"]))
+        directory += (name.ljust(64, b"\0") + struct.pack("<HBBIII", len(name), entry["type"], 1,
+                                                           entry.get("left", _NOSTREAM), entry.get("right", _NOSTREAM),
+                                                           entry["child"])
+                      + b"\0" * 16 + b"\0" * 4 + b"\0" * 16 + struct.pack("<IQ", entry["start"], size))
+    while len(directory) % 512:
+        directory += b"\0" * 64 + struct.pack("<HBBIII", 0, 0, 0, _NOSTREAM, _NOSTREAM, _NOSTREAM) + b"\0" * 52
+    dir_start = chain(bytes(directory))
+    fat_count = 1
+    while (len(sectors) + fat_count) * 4 > fat_count * 512:
+        fat_count += 1
+    fat_first = len(sectors)
+    fat += [_FATSECT] * fat_count
+    fat += [_FREE] * (fat_count * 128 - len(fat))
+    table = struct.pack(f"<{len(fat)}I", *fat)
+    for k in range(fat_count):
+        sectors.append(table[k * 512:(k + 1) * 512])
+    assert fat_count <= 109
+    difat = [fat_first + k for k in range(fat_count)] + [_FREE] * (109 - fat_count)
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+              + b"\0" * 6 + struct.pack("<IIIIIIIII", 0, fat_count, dir_start, 0, 4096, minifat_start,
+                                        minifat_count, _END, 0) + struct.pack("<109I", *difat))
+    return header + b"".join(sectors)
+
+
+def _filetime(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> bytes:
+    import datetime
+    delta = datetime.datetime(year, month, day, hour, minute) - datetime.datetime(1601, 1, 1)
+    return struct.pack("<Q", (delta.days * 86400 + delta.seconds) * 10_000_000)
+
+
+def msg(subject: str, body: str, sender: str = "Ana Lima", sender_address: str = "ana@example.org",
+        to: str = "Ben Okafor", attachments: dict[str, bytes] | None = None, html: bytes | None = None) -> bytes:
+    """An Outlook .msg (MS-OXMSG): UTF-16 string properties as streams, the sent date as a fixed one."""
+    def text(value: str) -> bytes:
+        return value.encode("utf-16-le")
+
+    date = struct.pack("<II", 0x00390040, 6) + _filetime(2024, 9, 3, 8, 15)
+    attachments = attachments or {}
+    streams = {
+        "__properties_version1.0": b"\0" * 8 + struct.pack("<IIII", 0, len(attachments), 0, len(attachments))
+                                   + b"\0" * 8 + date,
+        "__substg1.0_0037001F": text(subject),
+        "__substg1.0_0C1A001F": text(sender),
+        "__substg1.0_5D01001F": text(sender_address),
+        "__substg1.0_0E04001F": text(to),
+        "__substg1.0_001A001F": text("IPM.Note"),
+    }
+    if body:
+        streams["__substg1.0_1000001F"] = text(body)
+    if html is not None:
+        streams["__substg1.0_10130102"] = html
+    for i, (name, data) in enumerate(attachments.items()):
+        prefix = f"__attach_version1.0_#{i:08X}/"
+        streams[prefix + "__properties_version1.0"] = b"\0" * 8
+        streams[prefix + "__substg1.0_3707001F"] = text(name)
+        streams[prefix + "__substg1.0_37010102"] = data
+    return ole(streams)
+
+
+def doc(paragraphs: list[str], unicode_from: int | None = None, title: str | None = None,
+        encrypted: bool = False) -> bytes:
+    """A Word 97 .doc: the text in two pieces (8-bit cp1252, then UTF-16 from paragraph `unicode_from`),
+    a FIB pointing at a CLX in 1Table. Paragraphs end with \\r, as Word writes them."""
+    split = len(paragraphs) if unicode_from is None else unicode_from
+    first = "".join(p + "\r" for p in paragraphs[:split])
+    second = "".join(p + "\r" for p in paragraphs[split:])
+    fib = bytearray(1536)
+    text_at = len(fib)
+    body = first.encode("cp1252") + second.encode("utf-16-le")
+    word = bytearray(fib + body)
+    flags = 0x0200 | 0x0004 | (0x0100 if encrypted else 0)
+    struct.pack_into("<HHHHH", word, 0, 0xA5EC, 0x00C1, 0, 0, 0)
+    struct.pack_into("<H", word, 0x0A, flags)
+    struct.pack_into("<H", word, 32, 14)             # csw
+    struct.pack_into("<H", word, 62, 22)             # cslw
+    ccp = len(first) + len(second)
+    struct.pack_into("<i", word, 64 + 12, ccp)       # ccpText
+    struct.pack_into("<H", word, 152, 93)            # cbRgFcLcb (Word 97)
+    pieces = [(0, len(first), (text_at * 2) | 0x40000000)]
+    if second:
+        pieces.append((len(first), ccp, text_at + len(first)))
+    cps = [p[0] for p in pieces] + [ccp]
+    plc = struct.pack(f"<{len(cps)}I", *cps) + b"".join(struct.pack("<HIH", 0, fc, 0) for _, _, fc in pieces)
+    clx = b"\x01" + struct.pack("<h", 2) + b"\0\0" + b"\x02" + struct.pack("<I", len(plc)) + plc
+    table = b"\0" * 16 + clx
+    struct.pack_into("<II", word, 154 + 33 * 8, 16, len(clx))  # fcClx, lcbClx
+    streams = {"WordDocument": bytes(word).ljust(4096, b"\0"), "1Table": table.ljust(4096, b"\0")}
+    if title:
+        streams["\x05SummaryInformation"] = _summary(title)
+    return ole(streams)
+
+
+def _summary(title: str) -> bytes:
+    """A SummaryInformation property set holding only PIDSI_TITLE (cp1252)."""
+    value = title.encode("cp1252") + b"\0"
+    value += b"\0" * (-len(value) % 4)
+    prop = struct.pack("<II", 0x1E, len(title) + 1) + value
+    codepage = struct.pack("<Ihh", 2, 1252, 0)
+    section = struct.pack("<II", 8 + 16 + len(codepage) + len(prop), 2) + struct.pack("<II", 1, 24) \
+        + struct.pack("<II", 2, 24 + len(codepage)) + codepage + prop
+    fmtid = bytes.fromhex("E0859FF2F94F6810AB9108002B27B3D9")
+    return struct.pack("<HHI", 0xFFFE, 0, 0x00020005) + b"\0" * 16 + struct.pack("<I", 1) + fmtid \
+        + struct.pack("<I", 48) + section
+
+
+def mbox(messages: list[bytes]) -> bytes:
+    """An mboxrd mailbox: each message after a 'From ' line, a 'From ' at a body line start quoted."""
+    out = []
+    for m in messages:
+        quoted = re.sub(rb"^(>*From )", rb">\1", m.replace(b"\r\n", b"\n"), flags=re.M)
+        out.append(b"From sender@example.org Tue Sep  3 10:15:00 2024\n" + quoted.rstrip(b"\n") + b"\n\n")
+    return b"".join(out)
+
+
+def _members_of(data: bytes) -> dict[str, bytes]:
+    """A zip's members, to rebuild it with one changed."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {n: z.read(n) for n in z.namelist()}

@@ -37,6 +37,18 @@ FILES = {
     "telescope.rst": b"Telescope setup\n===============\n\nPolar alignment\n---------------\n\nPoint the mount's "
                      b"axis at the celestial pole, near the north star, before tracking the planets.\n",
     "bees.org": b"* Beekeeping\nOpen the hive every week and look for the queen and her fresh eggs on the frames.\n",
+    "mileage.xlsx": mk.xlsx({"Car": [["date", "odometer", "note"],
+                                     ["2026-03-02", 48210, "replaced the winter tyres with summer tyres"]]}),
+    "harvest.ods": mk.ods({"Orchard": [["fruit", "kilograms"], ["apples picked from the orchard trees", 140]]}),
+    "launch.pptx": mk.pptx([("Quarterly plan", [f"Goal {i}: ship release {i} of the mobile app to customers in region {i}, "
+                                                f"with the support team trained on its new features by week {i}."
+                                                for i in range(1, 9)], "remind the team of deadlines"),
+                            ("Rocket launch", ["The rocket lifts off from the pad into orbit"], "")]),
+    "choir.odp": mk.odp([("Choir rehearsal", ["The singers practise the hymn in four-part harmony"], "")]),
+    "dentist.msg": mk.msg("Appointment reminder", "Your dental check-up and teeth cleaning is on Tuesday at 9."),
+    "minutes.doc": mk.doc(["The committee voted to repaint the village hall before the winter fair."]),
+    "letters.mbox": mk.mbox([mk.eml("Kitten", "Our cat had four kittens last night, all healthy and purring."),
+                             mk.eml("Roof", "The roofer will fix the leaking gutter next week.")]),
 }
 QUERIES = {
     "how do I get my deposit back": "lease.pdf",
@@ -49,6 +61,13 @@ QUERIES = {
     "atlas.example.org": "server.json",
     "aligning a telescope with the pole star": "telescope.rst",
     "checking a beehive for the queen": "bees.org",
+    "when did I change the car tyres": "mileage.xlsx",
+    "how much fruit did the orchard give": "harvest.ods",
+    "a rocket taking off towards orbit": "launch.pptx",
+    "singing practice of the choir": "choir.odp",
+    "when is my appointment to have my teeth cleaned": "dentist.msg",
+    "decision to paint the community hall": "minutes.doc",
+    "the cat gave birth to kittens": "letters.mbox",
 }
 
 
@@ -66,11 +85,15 @@ def test_every_format_is_found_by_meaning_and_pdf_hits_carry_their_page(tmp_path
         kinds = {os.path.basename(r.path): r.kind for r in lib.store.iter_files()}
     assert kinds == {"lease.pdf": "pdf", "bike.docx": "docx", "garden.odt": "odt", "novel.epub": "epub",
                      "recipe.rtf": "rtf", "invoice.eml": "mail", "budget.csv": "csv", "server.json": "json",
-                     "telescope.rst": "rst", "bees.org": "org"}
+                     "telescope.rst": "rst", "bees.org": "org", "mileage.xlsx": "sheet", "harvest.ods": "sheet",
+                     "launch.pptx": "slides", "choir.odp": "slides", "dentist.msg": "outlook", "minutes.doc": "doc",
+                     "letters.mbox": "mbox"}
     hits = [json.loads(line) for line in cli("search", "--json", "-k", "3", "how do I get my deposit back",
                                              data_dir=data_dir).stdout.splitlines()]
     assert hits[0]["path"] == str(docs / "lease.pdf") and hits[0]["page"] == 2 and "bond" in hits[0]["text"]
-    assert all(h["page"] is None for h in hits[1:])
+    assert all(h["page"] is None for h in hits[1:] if not h["path"].endswith((".pdf", ".pptx", ".odp")))
+    rocket = json.loads(cli("search", "--json", "-k", "1", "a rocket taking off towards orbit", data_dir=data_dir).stdout)
+    assert rocket["path"] == str(docs / "launch.pptx") and rocket["page"] == 2   # slide 2
     text = cli("search", "how do I get my deposit back", data_dir=data_dir).stdout
     assert f"{docs / 'lease.pdf'}  p. 2" in text.splitlines()[0]
     assert "pdf" in cli("search", "--type", "pdf", "--json", "tenant", data_dir=data_dir).stdout

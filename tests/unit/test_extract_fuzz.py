@@ -33,6 +33,13 @@ SEEDS: dict[str, bytes] = {
     "j.rst": b"Title\n=====\n\nText with ``code`` and `link <http://x>`_.\n\nSub\n---\n\n.. _t: x\n",
     "k.org": b"#+TITLE: T\n* TODO H :tag:\n:PROPERTIES:\n:ID: 1\n:END:\n#+BEGIN_SRC sh\nls\n#+END_SRC\n",
     "l.xht": b"<html><head><title>T</title></head><body><p>x</p></body></html>",
+    "m.xlsx": mk.xlsx({"S": [["a", 1.5], [None, "b"]]}),
+    "n.ods": mk.ods({"S": [["a", 2]]}),
+    "o.pptx": mk.pptx([("T", ["body"], "notes")], table=[["x", "y"]]),
+    "p.odp": mk.odp([("T", ["body"], "notes")]),
+    "q.msg": mk.msg("Subject", "Body text"),
+    "r.doc": mk.doc(["One", "Two \u0416"], unicode_from=1),
+    "s.mbox": mk.mbox([mk.eml("One", "first"), mk.eml("Two", "second")]),
 }
 
 

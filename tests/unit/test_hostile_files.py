@@ -70,6 +70,17 @@ HOSTILE = {
                 ("error", "damaged XML in content.xml")),
     "binary.txt": (bytes(range(256)) * 64, ("skipped", "binary file")),
     "binary.rtf": (os.urandom(5000), ("error", "not an RTF file (no {\\rtf header)")),
+    "truncated.xlsx": (mk.xlsx({"S": [["a"]]})[:300], ("error", "damaged or truncated archive")),
+    "random.xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + os.urandom(3000),
+                   ("error", "damaged spreadsheet (cannot be opened)")),
+    "bad.ods": (mk.zip_bytes({"content.xml": "<office:document-content><unclosed>"}),
+                ("error", "damaged spreadsheet (cannot be opened)")),
+    "truncated.pptx": (mk.pptx([("T", ["b"], "")])[:400], ("error", "damaged or truncated archive")),
+    "notazip.odp": (b"PK\x03\x04" + os.urandom(3000), ("error", "damaged or truncated archive")),
+    "garbage.msg": (os.urandom(4000), ("error", "not an Outlook message (not an OLE file)")),
+    "truncated.msg": (mk.msg("S", "B")[:700], ("error", "damaged Outlook message")),
+    "binary.mbox": (os.urandom(5000), ("error", "not an mbox mailbox (no 'From ' line at the start)")),
+    "garbage.doc": (os.urandom(4000), ("error", "not a Word 97-2003 document (not an OLE file)")),
 }
 
 
@@ -85,14 +96,15 @@ def test_broken_files_give_a_clear_reason(iso, tmp_path, name):
 BOMB = "compressed archive expands beyond 128 MB (a zip bomb?)"
 
 
-def test_zip_bomb_stops_early_in_little_time_and_memory(iso, tmp_path):
-    bomb = tmp_path / "bomb.docx"
+@pytest.mark.parametrize("name", ["bomb.docx", "bomb.xlsx"])
+def test_zip_bomb_stops_early_in_little_time_and_memory(iso, tmp_path, name):
+    bomb = tmp_path / name
     bomb.write_bytes(mk.zip_bomb_docx(1))  # 1 GiB of XML in about 1 MB
     assert bomb.stat().st_size < 2 << 20
     t0 = time.perf_counter()
     assert outcome(iso, bomb) == ("error", BOMB)
     assert time.perf_counter() - t0 < 3
-    assert outcome(iso, tmp_path / "bomb.docx")[0] == "error"  # and again: the worker survived it
+    assert outcome(iso, tmp_path / name)[0] == "error"  # and again: the worker survived it
 
 
 @pytest.mark.parametrize("declared", [4_000_000_000, 0, 1000])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
+from collections.abc import Callable
 from email.message import EmailMessage, Message
 
 from seekwise.core.extract.base import Document, ExtractionError, Family
@@ -33,17 +34,28 @@ def read(data: bytes, name: str) -> Document:
         raise ExtractionError("damaged e-mail message") from exc
     if not isinstance(msg, EmailMessage):
         raise ExtractionError("damaged e-mail message")
+    subject, text = render(msg)
+    return Document(text, "mail", VERSION, title=subject or None)
+
+
+def render(msg: EmailMessage, attached: Callable[[str, bytes], str] | None = None) -> tuple[str, str]:
+    """(subject, text) of one message; mbox reuses it. `attached` may turn an attachment's bytes into
+    text to index with the message ('' keeps it listed by name only)."""
     subject = _header(msg, "Subject")
     lines = [f"# {subject}"] if subject else []
     lines += [f"{h}: {v}" for h in _HEADERS if (v := _header(msg, h))]
     body = _body(msg)
-    attachments = _attachments(msg)
+    attachments = _attachments(msg, attached)
     text = "\n".join(lines)
     if body:
         text = f"{text}\n\n{body}" if text else body
-    if attachments:
-        text += ("\n\n" if text else "") + "Attachments: " + ", ".join(attachments)
-    return Document(text, "mail", VERSION, title=subject or None)
+    names = [n for n, _ in attachments]
+    if names:
+        text += ("\n\n" if text else "") + "Attachments: " + ", ".join(names)
+    for n, content in attachments:
+        if content:
+            text += f"\n\n## Attachment: {n}\n\n{content}"
+    return subject, text
 
 
 def _header(msg: Message, name: str) -> str:
@@ -83,8 +95,9 @@ def _payload(part: Message) -> bytes:
     return payload if isinstance(payload, bytes) else b""
 
 
-def _attachments(msg: EmailMessage) -> list[str]:
-    names: list[str] = []
+def _attachments(msg: EmailMessage, attached: Callable[[str, bytes], str] | None = None) -> list[tuple[str, str]]:
+    """(name, text or '') per attachment."""
+    found: list[tuple[str, str]] = []
     try:
         for i, part in enumerate(msg.walk()):
             if i >= _MAX_PARTS:
@@ -93,10 +106,11 @@ def _attachments(msg: EmailMessage) -> list[str]:
                 continue
             filename = part.get_filename()
             if filename or part.get_content_disposition() == "attachment":
-                names.append(" ".join(str(filename or part.get_content_type()).split()))
+                name = " ".join(str(filename or part.get_content_type()).split())
+                found.append((name, attached(name, _payload(part)) if attached and filename else ""))
     except _EMAIL_ERRORS:
         log.debug("damaged MIME structure; attachments listed so far kept")
-    return names
+    return found
 
 
 FAMILY = Family(VERSION, read, EXTENSIONS)

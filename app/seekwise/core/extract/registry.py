@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import os
 
-from seekwise.core.extract import code, docx, epub, html, mail, markdown, markup, odt, pdf, plain, rtf, structured
+from seekwise.core.extract import (
+    code, doc, docx, epub, html, mail, markdown, markup, mbox, odt, outlook, pdf, plain, rtf, sheets, slides, structured,
+)
 from seekwise.core.extract.base import Document, ExtractionError, Family, Unsupported
 
 log = logging.getLogger(__name__)
@@ -14,6 +16,7 @@ log = logging.getLogger(__name__)
 FAMILIES: tuple[Family, ...] = (
     plain.FAMILY, markdown.FAMILY, code.FAMILY, html.FAMILY, pdf.FAMILY, docx.FAMILY, odt.FAMILY, epub.FAMILY,
     rtf.FAMILY, mail.FAMILY, structured.CSV_FAMILY, structured.JSON_FAMILY, markup.RST_FAMILY, markup.ORG_FAMILY,
+    sheets.FAMILY, slides.FAMILY, outlook.FAMILY, mbox.FAMILY, doc.FAMILY,
 )
 NO_EXTENSION = plain.FAMILY  # README, LICENSE-MIT, scripts: tried, and refused if the bytes are binary
 
