@@ -28,6 +28,23 @@ def page_at(page_starts: Sequence[int], offset: int) -> int:
     return max(1, bisect.bisect_right(page_starts, offset)) if page_starts else 0
 
 
+def join_pages(texts: Sequence[str | None]) -> tuple[str, tuple[int, ...]]:
+    """Pages (PDF pages, slides) as one text, a blank line between, and where each page starts; an
+    empty page (None or '') adds no text but keeps its place, so page numbers stay the viewer's."""
+    parts: list[str] = []
+    starts: list[int] = []
+    pos = 0
+    for text in texts:
+        if text and parts:
+            parts.append("\n\n")
+            pos += 2
+        starts.append(pos)
+        if text:
+            parts.append(text)
+            pos += len(text)
+    return "".join(parts), tuple(starts)
+
+
 class ExtractionError(Exception):
     """A reason a file was not indexed, worded for the user.
 

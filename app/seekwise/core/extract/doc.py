@@ -9,11 +9,11 @@ olefile (BSD-2-Clause, pure Python) reads the compound file.
 
 from __future__ import annotations
 
-import io
 import re
 import struct
 
 from seekwise.core.extract.base import Document, ExtractionError, Family, Unsupported
+from seekwise.core.extract.ole import SIGNATURE, open_ole
 
 VERSION = "doc/1"
 EXTENSIONS = frozenset({".doc", ".dot"})
@@ -21,7 +21,6 @@ DAMAGED = "damaged Word document"
 ENCRYPTED = "password-protected Word document"
 MAX_PIECES = 100_000
 MAX_CHARS = 64 << 20
-_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _WORD97 = 0x00C1
 # Word's control characters (MS-DOC 2.8): paragraph and cell ends become line ends and tabs,
 # object anchors, footnote marks and optional hyphens go.
@@ -32,18 +31,13 @@ _TRAILING = re.compile(r"[ \t]+\n")
 
 
 def read(data: bytes, name: str) -> Document:
-    import olefile
-
-    if not data.startswith(_OLE):
+    if not data.startswith(SIGNATURE):
         if data.startswith(b"PK"):
             raise ExtractionError("a DOCX file named .doc (rename it to .docx)")
         if data.lstrip()[:5] == b"{\\rtf":
             raise ExtractionError("an RTF file named .doc (rename it to .rtf)")
         raise ExtractionError("not a Word 97-2003 document (not an OLE file)")
-    try:
-        ole = olefile.OleFileIO(io.BytesIO(data))
-    except (OSError, ValueError, struct.error, IndexError, KeyError, TypeError, OverflowError) as exc:
-        raise ExtractionError(DAMAGED) from exc
+    ole = open_ole(data, DAMAGED)
     try:
         word = _stream(ole, "WordDocument")
         if word is None:

@@ -10,13 +10,13 @@ registry (a PDF attachment is PDFium's).
 from __future__ import annotations
 
 import datetime
-import io
 import logging
 import struct
 
 from seekwise.core.extract import attached
 from seekwise.core.extract.base import Document, ExtractionError, Family, Unsupported
 from seekwise.core.extract.html import visible_text
+from seekwise.core.extract.ole import SIGNATURE, open_ole
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +34,9 @@ _CODEPAGE = 0x3FFD              # PR_MESSAGE_CODEPAGE, for 8-bit (001E) strings
 
 
 def read(data: bytes, name: str) -> Document:
-    import olefile
-
-    if not data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+    if not data.startswith(SIGNATURE):
         raise ExtractionError("not an Outlook message (not an OLE file)")
-    try:
-        ole = olefile.OleFileIO(io.BytesIO(data))
-    except (OSError, ValueError, struct.error, IndexError, KeyError, TypeError, OverflowError) as exc:
-        raise ExtractionError(DAMAGED) from exc
+    ole = open_ole(data, DAMAGED)
     try:
         return _message(_Reader(ole), name)
     finally:

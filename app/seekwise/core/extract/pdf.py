@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 
-from seekwise.core.extract.base import Document, ExtractionError, Family, Unsupported
+from seekwise.core.extract.base import Document, ExtractionError, Family, Unsupported, join_pages
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +45,10 @@ def read(data: bytes, name: str) -> Document:
         texts = [_page_text(pdf, i) for i in range(pages)]
         if pages and all(t is None for t in texts):
             raise ExtractionError("damaged PDF (no page could be read)")
-        parts: list[str] = []
-        starts: list[int] = []
-        pos = 0
-        for text in texts:
-            if text and parts:
-                parts.append("\n\n")
-                pos += 2
-            starts.append(pos)
-            if text:
-                parts.append(text)
-                pos += len(text)
-        if not parts:
+        text, starts = join_pages(texts)
+        if not text:
             raise Unsupported(SCANNED if _has_images(pdf, pages) else NO_TEXT)
-        return Document("".join(parts), "pdf", VERSION, title=_title(pdf), page_starts=tuple(starts))
+        return Document(text, "pdf", VERSION, title=_title(pdf), page_starts=starts)
     finally:
         pdf.close()
 

@@ -13,6 +13,7 @@ import io
 import logging
 
 from seekwise.core.extract.base import Document, ExtractionError, Family, Unsupported
+from seekwise.core.extract.ole import SIGNATURE
 from seekwise.core.extract.zipsafe import SafeZip
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,6 @@ VERSION = "sheet/1"
 EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
 MAX_CELLS = 200_000   # past this, the rest of the workbook is left out (and logged)
 MAX_CELL_CHARS = 10_000
-_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED = "password-protected spreadsheet"
 DAMAGED = "damaged spreadsheet (cannot be opened)"
 
@@ -97,7 +97,7 @@ def _cell(value: object) -> str:
 
 def _check_container(data: bytes) -> None:
     """Refuse encrypted OOXML (an OLE file holding EncryptionInfo) and zip bombs with clear reasons."""
-    if data.startswith(_OLE):
+    if data.startswith(SIGNATURE):
         if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00i\x00o\x00n\x00I\x00n\x00f\x00o" in data[:1 << 20]:
             raise Unsupported(ENCRYPTED)
         return  # .xls: BIFF in an OLE file, read by calamine

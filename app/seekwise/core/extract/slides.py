@@ -11,7 +11,7 @@ import posixpath
 import re
 
 from seekwise.core.extract import xmlsafe
-from seekwise.core.extract.base import Document, ExtractionError, Family, Unsupported
+from seekwise.core.extract.base import Document, ExtractionError, Family, Unsupported, join_pages
 from seekwise.core.extract.docx import core_title
 from seekwise.core.extract.layout import Layout
 from seekwise.core.extract.odt import _Content
@@ -45,22 +45,11 @@ def read(data: bytes, name: str) -> Document:
         title = core_title(archive, "meta.xml")
     else:
         raise ExtractionError("not a slide deck (no ppt/presentation.xml or content.xml)")
-    parts: list[str] = []
-    starts: list[int] = []
-    pos = 0
-    for text in slides:
-        if text and parts:
-            parts.append("\n\n")
-            pos += 2
-        starts.append(pos)
-        if text:
-            parts.append(text)
-            pos += len(text)
-    if not parts:
+    text, starts = join_pages(slides)
+    if not text:
         raise Unsupported("slide deck without any text")
     first = next((t for t in slides if t.startswith("# ")), "")
-    return Document("".join(parts), "slides", VERSION, title=title or first[2:].split("\n")[0] or None,
-                    page_starts=tuple(starts))
+    return Document(text, "slides", VERSION, title=title or first[2:].split("\n")[0] or None, page_starts=starts)
 
 
 def _slide_text(title: str, body: str, notes: str) -> str:
