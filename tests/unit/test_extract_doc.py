@@ -5,10 +5,10 @@ from __future__ import annotations
 import struct
 
 import makedocs as mk
-import pytest
 
 from seekwise.core import extract
 from seekwise.core.extract import ExtractionError, Unsupported
+from test_extract_formats import reason
 
 
 def test_compressed_and_unicode_pieces_fields_and_cell_marks():
@@ -21,11 +21,6 @@ def test_compressed_and_unicode_pieces_fields_and_cell_marks():
     assert extract.family_for("a.doc").isolated
 
 
-def _reason(data: bytes) -> tuple[type, str]:
-    with pytest.raises(ExtractionError) as info:
-        extract.extract("x.doc", data)
-    return type(info.value), info.value.reason
-
 
 def _word_stream_patched(offset: int, fmt: str, value: int) -> bytes:
     """A .doc whose WordDocument stream has one field overwritten."""
@@ -37,13 +32,13 @@ def _word_stream_patched(offset: int, fmt: str, value: int) -> bytes:
 
 
 def test_encrypted_old_truncated_and_hostile_files_give_reasons():
-    assert _reason(mk.doc(["secret"], encrypted=True)) == (Unsupported, "password-protected Word document")
-    assert _reason(_word_stream_patched(2, "<H", 0x0065)) == (Unsupported, "Word 6 or Word 95 document (too old to read)")
-    assert _reason(_word_stream_patched(154 + 33 * 8, "<I", 3000)) == (ExtractionError, "damaged Word document (no piece table)")
-    assert _reason(mk.doc(["x" * 50])[:600]) == (ExtractionError, "damaged Word document")
-    assert _reason(mk.docx(mk.w_p("x"))) == (ExtractionError, "a DOCX file named .doc (rename it to .docx)")
-    assert _reason(mk.rtf(["x"])) == (ExtractionError, "an RTF file named .doc (rename it to .rtf)")
-    assert _reason(mk.ole({"Other": b"1"})) == (ExtractionError, "not a Word document (no WordDocument stream)")
+    assert reason("x.doc", mk.doc(["secret"], encrypted=True)) == (Unsupported, "password-protected Word document")
+    assert reason("x.doc", _word_stream_patched(2, "<H", 0x0065)) == (Unsupported, "Word 6 or Word 95 document (too old to read)")
+    assert reason("x.doc", _word_stream_patched(154 + 33 * 8, "<I", 3000)) == (ExtractionError, "damaged Word document (no piece table)")
+    assert reason("x.doc", mk.doc(["x" * 50])[:600]) == (ExtractionError, "damaged Word document")
+    assert reason("x.doc", mk.docx(mk.w_p("x"))) == (ExtractionError, "a DOCX file named .doc (rename it to .docx)")
+    assert reason("x.doc", mk.rtf(["x"])) == (ExtractionError, "an RTF file named .doc (rename it to .rtf)")
+    assert reason("x.doc", mk.ole({"Other": b"1"})) == (ExtractionError, "not a Word document (no WordDocument stream)")
 
 
 def test_a_text_length_past_the_pieces_reads_the_pieces_only():

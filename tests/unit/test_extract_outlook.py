@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import makedocs as mk
-import pytest
 
 from seekwise.core import extract
 from seekwise.core.extract import ExtractionError, Unsupported, attached
+from test_extract_formats import reason
 
 
 def test_subject_sender_recipients_date_body_and_readable_attachments():
@@ -29,18 +29,13 @@ def test_html_only_body_and_attachment_bound(monkeypatch):
     assert doc.text.endswith("Attachments: long.txt")
 
 
-def _reason(name: str, data: bytes) -> tuple[type, str]:
-    with pytest.raises(ExtractionError) as info:
-        extract.extract(name, data)
-    return type(info.value), info.value.reason
-
 
 def test_damaged_and_foreign_files_give_reasons():
     good = mk.msg("S", "body")
-    assert _reason("t.msg", good[:1000]) == (ExtractionError, "damaged Outlook message")
-    assert _reason("n.msg", b"Subject: plain text\n\nhello") == (
+    assert reason("t.msg", good[:1000]) == (ExtractionError, "damaged Outlook message")
+    assert reason("n.msg", b"Subject: plain text\n\nhello") == (
         ExtractionError, "not an Outlook message (not an OLE file)")
-    assert _reason("w.msg", mk.ole({"WordDocument": b"\0" * 100})) == (
+    assert reason("w.msg", mk.ole({"WordDocument": b"\0" * 100})) == (
         ExtractionError, "not an Outlook message (no MAPI properties)")
-    assert _reason("e.msg", mk.ole({"__properties_version1.0": b"\0" * 32})) == (
+    assert reason("e.msg", mk.ole({"__properties_version1.0": b"\0" * 32})) == (
         Unsupported, "Outlook message without any text")

@@ -7,6 +7,7 @@ import pytest
 
 from seekwise.core import extract
 from seekwise.core.extract import ExtractionError, Unsupported, sheets
+from test_extract_formats import reason
 
 BOOK = {"Budget 2024": [["category", "monthly amount"], ["electricity bill", 85], [None, None], ["groceries", 320.5]],
         "Empty": [], "Contacts": [["Ana Lima", None, "Lisbon"]]}
@@ -27,28 +28,23 @@ def test_reading_stops_at_the_cell_budget_and_keeps_what_it_read(monkeypatch):
     assert doc.text.splitlines() == ["## A", "r0 | 0", "r1 | 1", "r2 | 2", "r3 | 3", "r4 | 4"]
 
 
-def _reason(name: str, data: bytes) -> tuple[type, str]:
-    with pytest.raises(ExtractionError) as info:
-        extract.extract(name, data)
-    return type(info.value), info.value.reason
-
 
 def test_damaged_encrypted_and_mislabelled_workbooks_give_reasons():
     good = mk.xlsx(BOOK)
-    assert _reason("t.xlsx", good[: len(good) // 2]) == (ExtractionError, "damaged or truncated archive")
-    assert _reason("n.xlsx", b"name,city\nAna,Lisbon\n") == (
+    assert reason("t.xlsx", good[: len(good) // 2]) == (ExtractionError, "damaged or truncated archive")
+    assert reason("n.xlsx", b"name,city\nAna,Lisbon\n") == (
         ExtractionError, "not a spreadsheet (neither a zip nor an OLE file)")
     no_workbook = mk.zip_bytes({"[Content_Types].xml": "<Types/>", "hello.txt": "hi"})
-    assert _reason("z.xlsx", no_workbook)[1].startswith("damaged spreadsheet")
+    assert reason("z.xlsx", no_workbook)[1].startswith("damaged spreadsheet")
     encrypted = mk.ole({"EncryptionInfo": b"\4\0\4\0" + b"\0" * 200, "EncryptedPackage": b"\0" * 5000})
-    assert _reason("e.xlsx", encrypted) == (Unsupported, "password-protected spreadsheet")
+    assert reason("e.xlsx", encrypted) == (Unsupported, "password-protected spreadsheet")
     # an OLE file whose Workbook stream holds no sheet: calamine finds no sheet, so nothing to index
-    assert _reason("x.xls", mk.ole({"Workbook": b"\0" * 5000})) == (Unsupported, "spreadsheet without any text")
+    assert reason("x.xls", mk.ole({"Workbook": b"\0" * 5000})) == (Unsupported, "spreadsheet without any text")
 
 
 def test_a_zip_bomb_sheet_is_stopped_by_the_archive_bound():
     bomb = mk.zip_bomb_docx(1)  # 1 GiB of blank XML behind a valid zip directory
-    assert _reason("bomb.xlsx", bomb) == (ExtractionError, "compressed archive expands beyond 128 MB (a zip bomb?)")
+    assert reason("bomb.xlsx", bomb) == (ExtractionError, "compressed archive expands beyond 128 MB (a zip bomb?)")
 
 
 def test_dates_booleans_and_whole_numbers_read_as_people_write_them():

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import makedocs as mk
-import pytest
 
 from seekwise.core import extract
 from seekwise.core.extract import ExtractionError, Unsupported
+from test_extract_formats import reason
 
 SLIDES = [("Quarterly results", ["Revenue grew in spring", "Costs fell"], "Mention the boiler budget"),
           ("", [], ""),
@@ -37,23 +37,18 @@ def test_slide_files_in_number_order_when_the_presentation_lists_none():
     assert extract.extract("d.pptx", mk.zip_bytes(members)).text == "# One\n\n# Two"
 
 
-def _reason(name: str, data: bytes) -> tuple[type, str]:
-    with pytest.raises(ExtractionError) as info:
-        extract.extract(name, data)
-    return type(info.value), info.value.reason
-
 
 def test_damaged_empty_legacy_and_hostile_decks_give_reasons():
     good = mk.pptx(SLIDES)
-    assert _reason("t.pptx", good[: len(good) // 2]) == (ExtractionError, "damaged or truncated archive")
-    assert _reason("w.pptx", mk.docx(mk.w_p("x"))) == (
+    assert reason("t.pptx", good[: len(good) // 2]) == (ExtractionError, "damaged or truncated archive")
+    assert reason("w.pptx", mk.docx(mk.w_p("x"))) == (
         ExtractionError, "not a slide deck (no ppt/presentation.xml or content.xml)")
-    assert _reason("o.ppt.pptx", mk.ole({"PowerPoint Document": b"\0" * 100})) == (
+    assert reason("o.ppt.pptx", mk.ole({"PowerPoint Document": b"\0" * 100})) == (
         Unsupported, "password-protected or old-format (.ppt) slide deck")
-    assert _reason("e.odp", mk.odp([("", [], "")])) == (Unsupported, "slide deck without any text")
+    assert reason("e.odp", mk.odp([("", [], "")])) == (Unsupported, "slide deck without any text")
     members = mk._members_of(good)
     members["ppt/slides/slide1.xml"] = mk.BILLION_LAUGHS.encode() + members["ppt/slides/slide1.xml"].split(b"?>", 1)[1]
-    assert _reason("l.pptx", mk.zip_bytes(members))[1].startswith("XML with a DTD")
+    assert reason("l.pptx", mk.zip_bytes(members))[1].startswith("XML with a DTD")
     members = mk._members_of(good)
     members["ppt/slides/slide1.xml"] = b"<p:sld><unclosed>"
-    assert _reason("b.pptx", mk.zip_bytes(members)) == (ExtractionError, "damaged XML in ppt/slides/slide1.xml")
+    assert reason("b.pptx", mk.zip_bytes(members)) == (ExtractionError, "damaged XML in ppt/slides/slide1.xml")
