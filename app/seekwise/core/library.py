@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -46,6 +46,7 @@ def __getattr__(name: str) -> object:
 
         return getattr(indexer, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 DEFAULT_OVERSAMPLE = 4
 RESTRICTIVE_FILTER = 0.05   # below this share of the library, a filtered dense search is brute force
