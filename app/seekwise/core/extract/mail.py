@@ -21,7 +21,7 @@ _MAX_PARTS = 1000
 # The email package parses headers and MIME structure lazily and, on hostile input, raises from deep
 # inside (ValueError, OverflowError from a date, IndexError, LookupError from a charset...): each
 # access is guarded, and a part that fails costs that part only.
-_EMAIL_ERRORS = (ValueError, TypeError, IndexError, LookupError, AttributeError, KeyError, OverflowError,
+EMAIL_ERRORS = (ValueError, TypeError, IndexError, LookupError, AttributeError, KeyError, OverflowError,
                  AssertionError, UnicodeError)
 
 
@@ -30,7 +30,7 @@ def read(data: bytes, name: str) -> Document:
     decode(data[:65536])  # a binary file named .eml is refused here, like any text family
     try:
         msg = email.message_from_bytes(data, policy=email.policy.default)
-    except _EMAIL_ERRORS as exc:
+    except EMAIL_ERRORS as exc:
         raise ExtractionError("damaged e-mail message") from exc
     if not isinstance(msg, EmailMessage):
         raise ExtractionError("damaged e-mail message")
@@ -62,7 +62,7 @@ def _header(msg: Message, name: str) -> str:
     try:
         value = msg.get(name)
         return " ".join(str(value).split()) if value is not None else ""
-    except _EMAIL_ERRORS:
+    except EMAIL_ERRORS:
         log.debug("unreadable %s header", name)
         return ""
 
@@ -81,7 +81,7 @@ def _body(msg: EmailMessage) -> str:
         return decode(raw, declared=part.get_content_charset()).strip()
     except ExtractionError:  # a body that is not text costs the body, not the headers
         return ""
-    except _EMAIL_ERRORS:
+    except EMAIL_ERRORS:
         log.debug("damaged MIME structure; no body")
         return ""
 
@@ -90,7 +90,7 @@ def _payload(part: Message) -> bytes:
     """Transfer-decoded bytes (base64, quoted-printable); charset decoding is left to decode()."""
     try:
         payload = part.get_payload(decode=True)
-    except _EMAIL_ERRORS:
+    except EMAIL_ERRORS:
         return b""
     return payload if isinstance(payload, bytes) else b""
 
@@ -108,7 +108,7 @@ def _attachments(msg: EmailMessage, attached: Callable[[str, bytes], str] | None
             if filename or part.get_content_disposition() == "attachment":
                 name = " ".join(str(filename or part.get_content_type()).split())
                 found.append((name, attached(name, _payload(part)) if attached and filename else ""))
-    except _EMAIL_ERRORS:
+    except EMAIL_ERRORS:
         log.debug("damaged MIME structure; attachments listed so far kept")
     return found
 

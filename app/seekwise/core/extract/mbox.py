@@ -31,8 +31,9 @@ def read(data: bytes, name: str) -> Document:
         raise ExtractionError("not an mbox mailbox (no 'From ' line at the start)")
     if b"\0" in data[:65536]:
         raise Unsupported("binary file")
-    starts = [m.end() for m in _FROM_LINE.finditer(data)]
-    ends = [m.start() for m in _FROM_LINE.finditer(data)][1:] + [len(data)]
+    lines = list(_FROM_LINE.finditer(data))
+    starts = [m.end() for m in lines]
+    ends = [m.start() for m in lines[1:]] + [len(data)]
     if len(starts) > MAX_MESSAGES:
         log.info("%s: %d messages, the first %d read", name, len(starts), MAX_MESSAGES)
     budget = attached.Budget()
@@ -41,7 +42,7 @@ def read(data: bytes, name: str) -> Document:
         raw = _QUOTED_FROM.sub(rb"\1", data[start:end])  # mboxrd quoting: '>From ' in a body
         try:
             msg = email.message_from_bytes(raw, policy=email.policy.default)
-        except mail._EMAIL_ERRORS:
+        except mail.EMAIL_ERRORS:
             sections.append("(damaged message)")
             continue
         if not isinstance(msg, EmailMessage):
