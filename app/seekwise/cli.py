@@ -22,6 +22,8 @@ from seekwise.core.search import DENSE_BACKENDS, GOOD_MATCH, MODES, Hit, SearchF
 from seekwise.core.wording import percent, plural
 
 if TYPE_CHECKING:   # the library (numpy, the model, the indexes) is imported where a command opens
+    from types import ModuleType
+
     from seekwise.core.library import Library, LibraryStatus, Progress   # one: `search` through a
     from seekwise.core.query_server import SearchRequest                 # running Seekwise never does
 log = logging.getLogger("seekwise")
@@ -174,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", help="build the library here and keep it (default: a temp dir)")
 
     p = sub.add_parser("bench-vectors", help="memory, latency and recall of each dense search at scale",
-                       epilog=_epilog(), fill=("seekwise.vecbench", "add_arguments"))
+                       epilog=_epilog(), fill=(__name__, "_bench_vectors_arguments"))
 
     p = sub.add_parser("gui", help="the desktop app: seekwise-gui (its options: seekwise-gui --help)",
                        add_help=False)
@@ -779,16 +781,34 @@ def cmd_repair(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from seekwise.bench import run_bench
+# The benchmark commands' code is seekwise.devtools: in the pip package, not in the frozen app.
+_DEVTOOLS = {"bench": "seekwise.devtools.bench", "bench-vectors": "seekwise.devtools.vecbench"}
 
-    return run_bench(args)
+
+def _devtool(command: str) -> ModuleType:
+    """The module behind a benchmark command, imported only once that command is parsed; where the
+    build leaves the benchmarks out, a plain explanation (exit 1) instead of an import error."""
+    import importlib
+    module = _DEVTOOLS[command]
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as missing:
+        if missing.name not in ("seekwise.devtools", module):
+            raise
+        raise SeekwiseError(f"`seekwise {command}` is not part of this build: the benchmarks come with "
+                            "the Python package (pip install . from the source)") from None
+
+
+def _bench_vectors_arguments(parser: argparse.ArgumentParser) -> None:
+    _devtool("bench-vectors").add_arguments(parser)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    return _devtool("bench").run_bench(args)
 
 
 def cmd_bench_vectors(args: argparse.Namespace) -> int:
-    from seekwise.vecbench import run
-
-    return run(args)
+    return _devtool("bench-vectors").run(args)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

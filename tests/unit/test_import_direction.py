@@ -1,34 +1,88 @@
-"""Arrows point down: core never imports Qt, the GUI or the CLI."""
+"""Arrows point down: core never imports Qt, the GUI, the CLI or the benchmarks (seekwise.devtools),
+and the product (core, cli, gui) does not load the benchmarks when it starts: the frozen app has none."""
 
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-CORE = Path(__file__).parents[2] / "app" / "seekwise" / "core"
-FORBIDDEN = ("PySide6", "PyQt5", "PyQt6", "seekwise.gui", "seekwise.cli", "seekwise.bench")
+APP = Path(__file__).parents[2] / "app"
+CORE = APP / "seekwise" / "core"
+GUI = APP / "seekwise" / "gui"
+QT = ("PySide6", "PyQt5", "PyQt6")
+ABOVE_CORE = ("seekwise.gui", "seekwise.cli", "seekwise.devtools")
+FORBIDDEN = QT + ABOVE_CORE
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(APP).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_names(source: str, module: str, is_package: bool = False) -> set[str]:
+    """Every module the import statements of `module` may load, as absolute names: `from seekwise
+    import cli` names seekwise.cli too, and `from ..cli import x` is resolved against the package."""
+    package = module if is_package else module.rpartition(".")[0]
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            names |= {base} | {f"{base}.{a.name}" for a in node.names}
+    return names
+
+
+def is_forbidden(name: str) -> bool:
+    """A whole module name or one below it: seekwise.devtools.vecbench is, seekwise.devtoolsy is not."""
+    return any(name == f or name.startswith(f + ".") for f in FORBIDDEN)
+
+
+def test_the_rule_catches_every_way_of_naming_a_forbidden_module():
+    source = ("from ... import devtools\nfrom ...cli import main\nfrom seekwise import gui\n"
+              "import seekwise.devtools.vecbench\nimport PySide6.QtCore\n"
+              "from seekwise.core import search\nfrom .. import errors\nfrom . import pdf\nimport seekwise.guide\n")
+    found = {n for n in imported_names(source, "seekwise.core.extract.reading") if is_forbidden(n)}
+    assert found == {"seekwise.devtools", "seekwise.cli", "seekwise.cli.main", "seekwise.gui",
+                     "seekwise.devtools.vecbench", "PySide6.QtCore"}
 
 
 def test_no_forbidden_import_statement_in_core():
-    offenders = []
-    for path in CORE.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
-            offenders += [f"{path.name}: {n}" for n in names if n.startswith(FORBIDDEN)]
+    offenders = [f"{path.relative_to(CORE)}: {name}" for path in CORE.rglob("*.py")
+                 for name in imported_names(path.read_text(), module_name(path), path.name == "__init__.py")
+                 if is_forbidden(name)]
     assert not offenders
 
 
 def test_core_imports_with_qt_blocked():
-    modules = sorted("seekwise.core." + ".".join(p.relative_to(CORE).with_suffix("").parts)
-                     for p in CORE.rglob("*.py") if p.name != "__init__.py")
+    modules = sorted(module_name(p) for p in CORE.rglob("*.py") if p.name != "__init__.py")
     code = ("import sys\n"
-            "for name in ('PySide6', 'PyQt5', 'PyQt6'): sys.modules[name] = None\n"
+            f"for name in {QT!r}: sys.modules[name] = None\n"
             f"import importlib\nfor m in {modules!r}: importlib.import_module(m)\n"
-            "assert not any(k.startswith(('seekwise.gui', 'seekwise.cli')) for k in sys.modules)\n"
+            f"assert not [k for k in sys.modules if any(k == f or k.startswith(f + '.') for f in {ABOVE_CORE!r})]\n"
             "print('ok', len(sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ok")
+
+
+def test_the_product_loads_no_benchmark_when_it_starts():
+    """Every module of core and gui, the CLI with its parser built: none of it loads seekwise.devtools
+    (the CLI imports a benchmark's module only once its command is parsed)."""
+    modules = sorted(module_name(p) for folder in (CORE, GUI) for p in folder.rglob("*.py")) + ["seekwise.cli"]
+    code = ("import importlib, sys\n"
+            f"for m in {modules!r}: importlib.import_module(m)\n"
+            "sys.modules['seekwise.cli'].build_parser()\n"
+            "print([k for k in sys.modules if k == 'seekwise.devtools' or k.startswith('seekwise.devtools.')],"
+            " len(sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0, out.stderr
+    loaded, count = out.stdout.rsplit(" ", 1)
+    assert loaded == "[]" and int(count) > 100   # the product did load: Qt, the library, the CLI

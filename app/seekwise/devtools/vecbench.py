@@ -116,7 +116,7 @@ def measure_one(library: str, queries: str, method: str, oversample: int, truth:
 def embed_queries(source: str, beir: str | None, out: Path, limit: int, seed: int = 0) -> None:
     """In-library queries (the bench's own, then a sentence from randomly chosen chunks: what a
     user half remembers) and, apart, out-of-domain ones (a BEIR set's) whose best match is weak."""
-    from seekwise.bench import DEFAULT_QUERIES
+    from seekwise.devtools.bench import DEFAULT_QUERIES
     from seekwise.core.library import Library
 
     rng = np.random.default_rng(seed)
@@ -151,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     truth = None
     for method, oversample in METHODS:
-        cmd = [sys.executable, "-m", "seekwise.vecbench", "--one", str(library), str(queries), method,
+        cmd = [sys.executable, "-m", "seekwise.devtools.vecbench", "--one", str(library), str(queries), method,
                str(oversample), truth or ""]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
         row = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout)

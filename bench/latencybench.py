@@ -1,6 +1,6 @@
 """Save-to-searchable latency: edit a watched file, time until a search finds it.
 
-    python -m seekwise.latencybench [--edits 50] [--backlog 2000] [--json OUT]
+    python bench/latencybench.py [--edits 50] [--backlog 2000] [--json OUT]
 
 A temporary library watches a temporary folder through the real service and watcher. Each edit
 writes a file holding a fresh nonsense word; we time until a keyword search finds it and until its
@@ -82,7 +82,7 @@ def measure(edits: int, backlog: int, pause_s: float = 0.3) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m seekwise.latencybench", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python bench/latencybench.py", description=__doc__.splitlines()[0])
     p.add_argument("--edits", type=int, default=50)
     p.add_argument("--backlog", type=int, default=0, help="files still being indexed while editing")
     p.add_argument("--json", dest="json_out")

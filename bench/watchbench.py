@@ -1,6 +1,6 @@
 """What watching costs: time to start watching a tree, CPU while idle, and how a burst is batched.
 
-    python -m seekwise.watchbench --files 10000 --seconds 30 [--dirs 500] [--burst 5000]
+    python bench/watchbench.py --files 10000 --seconds 30 [--dirs 500] [--burst 5000]
 
 Builds a throwaway tree of `files` small files in `dirs` folders, starts a Watcher on it and
 prints one JSON object:
@@ -112,7 +112,7 @@ def measure_idle(files: int = 10_000, dirs: int = 500, seconds: float = 30.0, bu
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m seekwise.watchbench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python bench/watchbench.py", description=__doc__.split("\n")[0])
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--dirs", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=30.0)

@@ -1,4 +1,4 @@
-"""`python -m seekwise.bench_extract DIR [--json OUT]`: extraction throughput per format family.
+"""`python bench/bench_extract.py DIR [--json OUT]`: extraction throughput per format family.
 
 Every file under DIR goes through the registry the way the indexer takes it (size check, then the
 isolation worker for risky families, in-process for the rest); nothing is chunked or embedded.
@@ -47,7 +47,7 @@ class FamilyFigures:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m seekwise.bench_extract", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python bench/bench_extract.py", description=__doc__.split("\n")[0])
     parser.add_argument("folder")
     parser.add_argument("--json", dest="json_out", help="write the figures to this JSON file")
     parser.add_argument("--max-file-mb", type=int, default=DEFAULT_MAX_FILE_MB)

@@ -1,6 +1,6 @@
 """Query latency on an existing library, per mode, ranking alone and with marked passages.
 
-    python -m seekwise.querybench LIBRARY [--queries FILE] [--json OUT]
+    python bench/querybench.py LIBRARY [--queries FILE] [--json OUT]
 
 `seekwise bench` times the default search (hybrid, passages marked) on a library it builds; this
 times every mode on one already built (e.g. `seekwise bench --keep`), so ranking and the marking of
@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from seekwise.bench import DEFAULT_QUERIES, percentiles, time_queries
+from seekwise.devtools.bench import DEFAULT_QUERIES, percentiles, time_queries
 from seekwise.core.library import Library
 from seekwise.core.paths import LibraryPaths
 
@@ -35,7 +35,7 @@ def measure(library: str, queries: list[str], rounds: int = 3) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m seekwise.querybench", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python bench/querybench.py", description=__doc__.splitlines()[0])
     p.add_argument("library")
     p.add_argument("--queries", help="one query per line (default: the bench's built-in set)")
     p.add_argument("--json", dest="json_out")
