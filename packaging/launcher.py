@@ -80,7 +80,7 @@ def main() -> int:
         _utf8_stdio(sys.stdout, sys.stderr)
         _hold_windows_mutex()
     if _wants_gui(sys.executable):
-        from seekwise.gui.app import main as gui_main
+        from seekwise.gui.launch import main as gui_main
         return gui_main()
     from seekwise.cli import main as cli_main
     return cli_main()

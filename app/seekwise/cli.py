@@ -819,7 +819,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_gui(args: argparse.Namespace) -> int:
     """Qt is imported only here: the rest of the CLI runs where PySide6 cannot load."""
-    from seekwise.gui.app import main as gui_main
+    from seekwise.gui.launch import main as gui_main
     argv = [f"--{name.replace('_', '-')}={getattr(args, name)}" for name in ("data_dir", "model") if hasattr(args, name)]
     return gui_main(argv + args.gui_args)
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import shutil
 from dataclasses import replace
 
-from seekwise.gui import app as gui_app
+from seekwise.gui import app as gui_app, launch as gui_launch
 from seekwise.gui.hotkey import FALLBACK_COMMAND
+from seekwise.gui.icons import app_icon
 from tests.gui.conftest import DATA, open_app
 
 
@@ -56,7 +57,7 @@ def test_settings_explain_a_hotkey_that_cannot_be_grabbed(qtbot, app, monkeypatc
     monkeypatch.setenv("XDG_SESSION_TYPE", "wayland")      # no application may grab a key here
     monkeypatch.delenv("DISPLAY", raising=False)
     app.prefs.hotkey = "Ctrl+Alt+Space"
-    gui_app._plug_in_extras(app)
+    gui_launch._plug_in_extras(app)
     try:
         assert app.hotkey is not None and not app.hotkey.active
         app.open_settings()
@@ -73,11 +74,11 @@ def test_quit_lets_go_of_the_instance_at_once(qtbot, themed, indexed_dir, tmp_pa
     shutil.copytree(indexed_dir / "lib", tmp_path / "lib")
     ctrl = open_app(qtbot, tmp_path / "lib", index=True)
     try:
-        ctrl.instance = gui_app._claim_instance(str(tmp_path / "lib"), "show")
+        ctrl.instance = gui_launch._claim_instance(str(tmp_path / "lib"), "show")
         assert ctrl.instance.listening
         ctrl.quit()                                   # the indexer may take a while to stop...
         assert not ctrl.instance.listening            # ...a relaunch meanwhile is not swallowed
-        again = gui_app._claim_instance(str(tmp_path / "lib"), "show")
+        again = gui_launch._claim_instance(str(tmp_path / "lib"), "show")
         assert again and again.listening
         again.release()
     finally:
@@ -105,7 +106,7 @@ def test_a_library_that_cannot_open_shows_the_error_and_limited_settings(qtbot, 
     ctrl = gui_app.SeekwiseApp(str(tmp_path / "lib"), model=str(tmp_path / "no-such-model"), index=True,
                                window_settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(ctrl.window)
-    ctrl.tray = Tray(gui_app.app_icon(), parent=ctrl)      # built even where no tray shows it
+    ctrl.tray = Tray(app_icon(), parent=ctrl)      # built even where no tray shows it
     try:
         with qtbot.waitSignal(ctrl.failed, timeout=30000):
             ctrl.open()

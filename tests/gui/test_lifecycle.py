@@ -148,7 +148,7 @@ def test_event_loop_never_stalls_while_indexing_and_searching(qtbot, themed, tmp
 def test_screenshot_command_renders_a_png(indexed_dir, tmp_path):
     out = tmp_path / "shot.png"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT / "app"))
-    done = subprocess.run([sys.executable, "-m", "seekwise.gui.app", "--data-dir", str(indexed_dir / "lib"),
+    done = subprocess.run([sys.executable, "-m", "seekwise.gui.launch", "--data-dir", str(indexed_dir / "lib"),
                            "--query", DEPOSIT_QUERY, "--screenshot", str(out), "--theme", "dark"],
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

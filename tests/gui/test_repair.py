@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from seekwise.core.library import Library
 from seekwise.gui import app as gui_app
 
@@ -34,7 +34,7 @@ def test_a_damaged_store_offers_repair_and_the_app_indexes_again(qtbot, themed, 
         if os.environ.get("SEEKWISE_SCREENSHOTS"):
             ctrl.window.grab().save(os.path.join(os.environ["SEEKWISE_SCREENSHOTS"], "repair.png"))
         with qtbot.waitSignal(ctrl.repaired, timeout=30000) as repaired:
-            qtbot.mouseClick(view.button, gui_app.Qt.MouseButton.LeftButton)
+            qtbot.mouseClick(view.button, Qt.MouseButton.LeftButton)
             assert not view.button.isEnabled()          # the event loop runs on while it works
         assert repaired.args[0].kept_as.exists() and repaired.args[0].roots
         qtbot.waitUntil(lambda: ctrl.library is not None and ctrl.service is not None, timeout=30000)

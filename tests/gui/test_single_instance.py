@@ -19,7 +19,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from seekwise.gui import app as gui_app
+from seekwise.gui import launch as gui_launch
 from seekwise.gui.single_instance import SingleInstance, Unavailable
 
 APP = str(Path(__file__).parents[2] / "app")
@@ -247,7 +247,7 @@ def test_a_squatted_folder_is_not_used(qtbot, short_tmp, tmp_path, squat, capsys
     try:
         with pytest.raises(Unavailable, match=str(folder)):
             SingleInstance.key_for(data_dir)
-        instance = gui_app._claim_instance(str(data_dir), "show:my tax return")
+        instance = gui_launch._claim_instance(str(data_dir), "show:my tax return")
         assert instance is None      # not False: this launch runs (on its own) instead of leaving
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "cannot use the single-instance socket" in err[0] and str(folder) in err[0]
@@ -373,7 +373,7 @@ def gui_env(tmp_path: Path, temp_dir: Path) -> dict[str, str]:
 
 def launch(env: dict[str, str], data_dir: Path, err: Path, *extra: str) -> subprocess.Popen:
     script = Path(sys.executable).parent / "seekwise-gui"
-    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "seekwise.gui.app"]
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "seekwise.gui.launch"]
     with open(err, "w") as stderr:
         return subprocess.Popen([*cmd, "--data-dir", str(data_dir), "--no-index", *extra], env=env,
                                 stdout=subprocess.DEVNULL, stderr=stderr)

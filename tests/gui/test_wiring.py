@@ -12,20 +12,20 @@ import tempfile
 
 import pytest
 
-from seekwise.gui import app as gui_app
+from seekwise.gui import launch as gui_launch
 from xvfb import tray_host, x_display, xcb_env  # noqa: F401 - fixtures
 
 
 def test_a_second_launch_shows_the_running_window(qtbot, app, indexed_dir):
     data_dir = str(indexed_dir / "lib")
-    first = gui_app._claim_instance(data_dir, "show")
+    first = gui_launch._claim_instance(data_dir, "show")
     if first is None:
         pytest.skip("single_instance is not available")
     try:
         app.instance = first
-        gui_app._plug_in_extras(app)
+        gui_launch._plug_in_extras(app)
         app.window.hide()
-        assert gui_app._claim_instance(data_dir, "show") is False      # handed over: the second leaves
+        assert gui_launch._claim_instance(data_dir, "show") is False      # handed over: the second leaves
         qtbot.waitUntil(app.window.isVisible, timeout=5000)
     finally:
         app._stop_extras()
@@ -41,18 +41,18 @@ def test_ctrl_comma_opens_settings_over_the_library(qtbot, app):
     app.settings_dialog.reject()
 
 
-# The app as `seekwise-gui` builds it (gui.app.launch: single instance, controller, tray, hotkey), on a
+# The app as `seekwise-gui` builds it (gui.launch.launch: single instance, controller, tray, hotkey), on a
 # real X server with a real tray; the test only presses the tray's menu items and reads the result.
 LAUNCHED = r"""
 import json, sys, time
 from PySide6.QtCore import QTimer
 from seekwise.core import settings
-from seekwise.gui import app as gui_app
+from seekwise.gui import launch as gui_launch
 
-qapp = gui_app.make_application(["seekwise-gui"])
-args = gui_app.build_parser().parse_args(["--data-dir", sys.argv[1]])
+qapp = gui_launch.make_application(["seekwise-gui"])
+args = gui_launch.build_parser().parse_args(["--data-dir", sys.argv[1]])
 prefs = settings.load()
-ctrl = gui_app.launch(qapp, args, prefs, prefs.library_dir(args.data_dir), None)
+ctrl = gui_launch.launch(qapp, args, prefs, prefs.library_dir(args.data_dir), None)
 out = {"tray": ctrl.tray is not None}
 
 

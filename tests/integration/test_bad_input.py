@@ -287,9 +287,9 @@ def test_the_desktop_app_start_up_failure_is_one_line_and_a_log(tmp_path):
     """seekwise-gui's main: a failure before the window shows is reported like the CLI's. The failure
     is made where the Qt application would be created (the real main runs up to there)."""
     pytest.importorskip("PySide6.QtWidgets")
-    code = ("import sys\nfrom seekwise.gui import app\n"
+    code = ("import sys\nfrom seekwise.gui import launch\n"
             "def boom(argv):\n    raise RuntimeError('start-up went wrong')\n"
-            "app.make_application = boom\nsys.exit(app.main([]))\n")
+            "launch.make_application = boom\nsys.exit(launch.main([]))\n")
     out = run(code=code, env_extra={"XDG_STATE_HOME": str(tmp_path / "state")})
     lines = out.stderr.strip().splitlines()
     assert out.returncode == 3 and len(lines) == 1

@@ -251,7 +251,7 @@ def _script(name: str) -> list[str]:
     path = Path(sys.executable).parent / name
     if path.exists():
         return [str(path)]
-    module = "seekwise.gui.app" if name == "seekwise-gui" else "seekwise.cli"
+    module = "seekwise.gui.launch" if name == "seekwise-gui" else "seekwise.cli"
     return [sys.executable, "-c", f"from {module} import main; raise SystemExit(main())"]
 
 

@@ -102,4 +102,4 @@ def test_an_installed_package_starts_its_gui_script_or_this_interpreter(monkeypa
     monkeypatch.setattr(autostart.shutil, "which", lambda name: f"/home/me/.local/bin/{name}")
     assert autostart.default_command() == ["/home/me/.local/bin/seekwise-gui", "--background"]
     monkeypatch.setattr(autostart.shutil, "which", lambda name: None)
-    assert autostart.default_command() == [sys.executable, "-m", "seekwise.gui.app", "--background"]
+    assert autostart.default_command() == [sys.executable, "-m", "seekwise.gui.launch", "--background"]

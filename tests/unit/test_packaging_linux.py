@@ -53,8 +53,8 @@ def test_desktop_entry_metainfo_and_icons_name_the_same_things():
     assert entry["Exec"].split()[0] in {b.text for b in meta.iter("binary")}
     assert "%" not in entry["Exec"]  # seekwise-gui takes no files: a field code would pass some (exit 2)
     # Qt's xcb plugin puts QApplication.applicationName in WM_CLASS's class ("seekwise-gui", "Seekwise").
-    app_py = (ROOT / "app" / "seekwise" / "gui" / "app.py").read_text()
-    assert f'setApplicationName("{entry["StartupWMClass"]}")' in app_py
+    launch_py = (ROOT / "app" / "seekwise" / "gui" / "launch.py").read_text()
+    assert f'setApplicationName("{entry["StartupWMClass"]}")' in launch_py
     main = {"AudioVideo", "Audio", "Video", "Development", "Education", "Game", "Graphics", "Network",
             "Office", "Science", "Settings", "System", "Utility"}
     assert len(main & set(entry["Categories"].strip(";").split(";"))) == 1

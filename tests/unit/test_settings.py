@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 import tomllib
 
 from hypothesis import given, settings as hsettings, strategies as st
@@ -103,13 +104,21 @@ def test_library_dir_and_model_precedence(monkeypatch):
 
 
 _keys = st.text(min_size=0, max_size=8)
+_unknown_keys = _keys.filter(lambda key: key not in settings.to_dict(Settings()))
 _scalars = st.one_of(st.booleans(), st.integers(-2**63, 2**63 - 1), st.text(max_size=20),
-                     st.floats(allow_nan=False))
+                     st.floats(allow_nan=False), st.datetimes(), st.dates())
 _values = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
                                                          st.dictionaries(_keys, inner, max_size=3)), max_leaves=8)
 
 
 @hsettings(max_examples=150, deadline=None)
-@given(st.dictionaries(_keys, _values, max_size=5))
-def test_the_writer_round_trips_through_tomllib(data):
-    assert tomllib.loads(settings.dumps(data)) == data
+@given(st.dictionaries(_unknown_keys, _values, max_size=5))
+def test_any_unknown_keys_survive_a_save_and_load(data):
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "settings.toml")
+        settings.save(settings.from_dict(data), path)
+        back = settings.load(path)
+        with open(path, "rb") as fh:
+            written = tomllib.load(fh)
+    assert back.problem == "" and back.extra == data
+    assert {key: written[key] for key in data} == data

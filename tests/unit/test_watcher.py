@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from seekwise.core import watcher as watcher_mod
+from seekwise.core import inotify
 from seekwise.core.changes import ChangeBatch, Coalescer
-from seekwise.core.ignore import IgnoreRules, parse_gitignore_line
+from seekwise.core.gitignore import parse_gitignore_line
+from seekwise.core.ignore import IgnoreRules
 from seekwise.core.scanner import scan
 from seekwise.core.watcher import Watcher
 
@@ -501,8 +502,8 @@ def test_out_of_inotify_instances_falls_back_to_periodic_rescans(root, make_watc
     def no_instance(on_overflow):
         raise OSError(errno.EMFILE, "inotify instance limit reached")
 
-    monkeypatch.setattr(watcher_mod, "_INOTIFY", True)
-    monkeypatch.setattr(watcher_mod, "_InotifyObserver", no_instance)
+    monkeypatch.setattr(inotify, "AVAILABLE", True)
+    monkeypatch.setattr(inotify, "InotifyObserver", no_instance)
     w, got = make_watcher([root], rescan_every_s=600)
     [problem] = w.status()
     assert "max_user_instances" in problem and "periodic rescans of " + str(root) in problem
@@ -510,13 +511,13 @@ def test_out_of_inotify_instances_falls_back_to_periodic_rescans(root, make_watc
 
 
 def test_the_headroom_probe_sees_free_watches():
-    assert watcher_mod.probe_watch_headroom("/") is None
+    assert inotify.probe_watch_headroom("/") is None
 
 
 # -- other observers, idle cost -------------------------------------------------------------------
 
 def test_without_the_inotify_observer_the_same_batches_come(root, make_watcher, monkeypatch):
-    monkeypatch.setattr(watcher_mod, "_INOTIFY", False)
+    monkeypatch.setattr(inotify, "AVAILABLE", False)
     a = write(root / "a.txt")
     w, got = make_watcher([root])
     a.rename(root / "b.txt")

@@ -12,12 +12,9 @@ Three layers, checked in order for each path component below a root:
    Patterns may also be given per folder (`folders`): they apply only under that folder and
    are matched relative to it; a scan of a subfolder is anchored at the configured folder.
    File types can be left out by family name (`skip_families`: "pdf", "docx", ...).
-3. Optionally, .gitignore files, read per folder from the root down. Supported: blank lines and
-   comments, "\\#" and "\\!" escapes, trailing-space trimming, "!" negation, a trailing "/"
-   for folders only, a leading or inner "/" anchoring the pattern to its file's folder,
-   "*", "?", "[...]" classes, and "**" as "any folders" ("**/x", "x/**", "a/**/b").
-   Not supported (documented limits): .gitignore files above the root, .git/info/exclude,
-   the global core.excludesFile, and git's case-insensitive mode. A .gitignore counts even
+3. Optionally, .gitignore files, read per folder from the root down (core.gitignore lists the
+   syntax understood). Not supported (documented limits): .gitignore files above the root,
+   .git/info/exclude, the global core.excludesFile, and git's case-insensitive mode. A .gitignore counts even
    outside a git work tree. As in git, nothing under an ignored folder can be re-included.
 
 An ignored folder hides everything under it, so callers that walk top-down only need to test
@@ -28,13 +25,11 @@ watcher) test every component (`RootMatcher.ignored`).
 from __future__ import annotations
 
 import fnmatch
-import logging
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
-log = logging.getLogger(__name__)
+from seekwise.core.gitignore import GITIGNORE, GitRule, read_gitignore
 
 #: Folders that hold what programs made, not what a person wrote. Matched as folders only,
 #: case-sensitively (a folder of notes called "Build" is still indexed).
@@ -51,7 +46,6 @@ TEMP_FILE_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".part", ".crdownload
 #: dot (.#foo from Emacs, .~lock.foo# from LibreOffice, .foo.swp from vim) are hidden anyway.
 TEMP_FILE_PREFIXES = ("~$",)
 
-GITIGNORE = ".gitignore"
 _GIT_CACHE_LIMIT = 20_000
 _VERDICT_CACHE_LIMIT = 50_000
 
@@ -220,133 +214,3 @@ class RootMatcher:
                 self._git.clear()
             self._git[folder] = rules
         return rules
-
-
-# -- .gitignore ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class GitRule:
-    regex: re.Pattern[str]  # full match against the path relative to the .gitignore's folder
-    negate: bool
-    dir_only: bool
-    source: str
-
-
-def read_gitignore(path: str) -> tuple[GitRule, ...]:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return parse_gitignore(fh.read())
-    except (FileNotFoundError, NotADirectoryError):
-        return ()
-    except OSError as exc:  # unreadable: as if absent, but say so once
-        log.info("cannot read %s: %s", path, exc)
-        return ()
-
-
-def parse_gitignore(text: str) -> tuple[GitRule, ...]:
-    rules = []
-    for line in text.splitlines():
-        rule = parse_gitignore_line(line)
-        if rule is not None:
-            rules.append(rule)
-    return tuple(rules)
-
-
-def parse_gitignore_line(line: str) -> GitRule | None:
-    source = line
-    line = line.rstrip("\r")
-    if not line or line.startswith("#"):
-        return None
-    while line.endswith(" ") and not line.endswith("\\ "):  # trailing spaces, unless escaped
-        line = line[:-1]
-    negate = line.startswith("!")
-    if negate:
-        line = line[1:]
-    elif line.startswith(("\\!", "\\#")):
-        line = line[1:]
-    dir_only = line.endswith("/")
-    line = line.rstrip("/")
-    if not line:
-        return None
-    anchored = "/" in line
-    line = line.lstrip("/")
-    body = _glob_regex(line)
-    if not anchored:
-        body = "(?:.*/)?" + body  # a bare name matches at any depth
-    try:
-        regex = re.compile(body, re.DOTALL)
-    except re.error:
-        log.info("skipping a .gitignore line we cannot read: %r", source)
-        return None
-    return GitRule(regex, negate, dir_only, source)
-
-
-def _glob_regex(pat: str) -> str:
-    """gitignore glob -> regex: "*" and "?" stay within one path component, "**" spans them."""
-    out: list[str] = []
-    i, n = 0, len(pat)
-    while i < n:
-        c = pat[i]
-        if c == "*":
-            at_start = i == 0 or pat[i - 1] == "/"
-            if pat.startswith("**", i) and at_start and (i + 2 == n or pat[i + 2] == "/"):
-                if i + 2 == n:
-                    out.append(".*")  # "x/**": everything inside x
-                    i += 2
-                else:
-                    out.append("(?:[^/]+/)*")  # "**/": zero or more folders
-                    i += 3
-                continue
-            while i + 1 < n and pat[i + 1] == "*":  # other runs of stars act as one
-                i += 1
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            end = _class_end(pat, i)
-            if end < 0:
-                out.append(re.escape(c))
-            else:
-                out.append(_class_regex(pat[i + 1:end]))
-                i = end
-        elif c == "\\" and i + 1 < n:
-            i += 1
-            out.append(re.escape(pat[i]))
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return "".join(out)
-
-
-def _class_end(pat: str, start: int) -> int:
-    j = start + 1
-    if j < len(pat) and pat[j] in "!^":
-        j += 1
-    if j < len(pat) and pat[j] == "]":
-        j += 1
-    while j < len(pat) and pat[j] != "]":
-        if pat[j] == "\\":
-            j += 1
-        j += 1
-    return j if j < len(pat) else -1
-
-
-def _class_regex(body: str) -> str:
-    """A "[...]" class; like git's, it never matches the "/" between folders."""
-    parts = ["["]
-    i = 0
-    if body[:1] in ("!", "^"):
-        parts.append("^/")
-        i = 1
-    while i < len(body):
-        c = body[i]
-        if c == "\\" and i + 1 < len(body):
-            i += 1
-            parts.append(re.escape(body[i]))
-        elif c in "[]\\^":
-            parts.append("\\" + c)
-        else:
-            parts.append(c)  # letters, digits and "-" ranges pass through
-        i += 1
-    parts.append("]")
-    return "".join(parts)

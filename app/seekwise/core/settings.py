@@ -1,19 +1,15 @@
 """The user's choices (folders' exclusions, file types, model, threads, hotkey, ...) as a TOML file.
 
-TOML because people open it in an editor; read with tomllib, written by the small writer below
-(this file holds strings, numbers, booleans, lists and tables, and keys we do not know are written
-back as read, so a newer version's settings survive an older one). Writes are atomic (a temp file
-renamed over the old one). A file we cannot read is moved aside to `settings.toml.bad` and the
-defaults are used, with the reason in `Settings.problem`: never a crash.
+TOML because people open it in an editor; read with tomllib, written with tomli-w. Keys we do not
+know are written back as read, so a newer version's settings survive an older one. Writes are
+atomic (a temp file renamed over the old one). A file we cannot read is moved aside to
+`settings.toml.bad` and the defaults are used, with the reason in `Settings.problem`: never a crash.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
-import math
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -23,6 +19,8 @@ try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
+
+import tomli_w
 
 from seekwise.core.ignore import IgnoreRules
 from seekwise.core.paths import DATA_DIR_ENV, default_config_dir
@@ -147,7 +145,7 @@ def save(settings: Settings, path: str | os.PathLike | None = None) -> Path:
     """Write atomically: a reader sees the old file or the new one, never half of one."""
     path = Path(path) if path else settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = dumps(to_dict(settings))
+    text = tomli_w.dumps(to_dict(settings))
     fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
@@ -162,69 +160,6 @@ def save(settings: Settings, path: str | os.PathLike | None = None) -> Path:
             pass
         raise
     return path
-
-
-# -- a small TOML writer ------------------------------------------------------------------------
-
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
-
-
-def dumps(data: dict[str, Any]) -> str:
-    """TOML for a dict of str, int, float, bool, dates, lists and dicts (tables)."""
-    lines: list[str] = []
-    _table(data, [], lines)
-    return "\n".join(lines).lstrip("\n") + "\n"
-
-
-def _table(data: dict[str, Any], prefix: list[str], lines: list[str]) -> None:
-    plain = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    tables = {k: v for k, v in data.items() if isinstance(v, dict)}
-    if prefix and (plain or not tables):
-        lines.append("")
-        lines.append("[" + ".".join(_key(k) for k in prefix) + "]")
-    for key, value in plain.items():
-        lines.append(f"{_key(key)} = {_value(value)}")
-    for key, value in tables.items():
-        _table(value, prefix + [key], lines)
-
-
-def _key(key: str) -> str:
-    return key if _BARE_KEY.fullmatch(key) else _string(key)
-
-
-def _string(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return _string(value)
-    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_key(str(k))} = {_value(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
 def file_types() -> list[tuple[str, list[str]]]:

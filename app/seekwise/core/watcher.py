@@ -8,7 +8,7 @@ activity, so a busy disk is still indexed while it churns.
 What the kernel cannot tell us reliably is handled here too:
 
 - inotify's event queue overflowed (IN_Q_OVERFLOW): events were lost, so every root is
-  rescanned. watchdog 7 only logs this, so our inotify instance reports it to us.
+  rescanned. watchdog 7 only logs this, so our inotify instance (core/inotify.py) reports it.
 - the per-user watch limit (fs.inotify.max_user_watches) was reached: the root cannot be
   watched, or (watchdog skips sub-folders it cannot watch without a word) only partly. We
   learn it from the scheduling error, or by adding one throwaway watch afterwards and after
@@ -25,38 +25,27 @@ catch-up scan covers what happened before), while one that appears later is.
 
 from __future__ import annotations
 
-import ctypes
 import errno
-import inspect
 import logging
 import os
 import stat
-import sys
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from watchdog.events import (
-    DirCreatedEvent,
-    DirDeletedEvent,
-    DirMovedEvent,
-    FileClosedEvent,
-    FileCreatedEvent,
-    FileDeletedEvent,
-    FileMovedEvent,
-    FileSystemEvent,
-    FileSystemEventHandler,
-)
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
+from seekwise.core import inotify
 from seekwise.core.changes import ChangeBatch, Coalescer
-from seekwise.core.ignore import DEFAULT_RULES, GITIGNORE, IgnoreRules, RootMatcher
+from seekwise.core.gitignore import GITIGNORE
+from seekwise.core.ignore import DEFAULT_RULES, IgnoreRules, RootMatcher
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ChangeBatch", "IgnoreRules", "Watcher", "probe_watch_headroom"]
+__all__ = ["ChangeBatch", "IgnoreRules", "Watcher"]
 
 WATCHED, LIMITED, MISSING = "watched", "limited", "missing"
 
@@ -66,93 +55,7 @@ warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWa
                         module=r"watchdog\.")
 NOTICE_S = 300.0  # how long a one-off problem (lost events) stays in status()
 
-try:  # Linux with watchdog >= 7: an inotify instance of our own, so its queue overflows reach us
-    from watchdog.observers.inotify import InotifyFullEmitter
-    from watchdog.observers.inotify_c import InotifyFD
-
-    _INOTIFY = "inotify_fd" in inspect.signature(InotifyFullEmitter.__init__).parameters
-except Exception:  # another OS (or an older watchdog): its default observer; overflows go unheard
-    _INOTIFY = False
-
-# Enough to know what a file holds: no opens, reads or attribute changes. A file counts as
-# changed when it is created or closed after writing, so a long copy is not indexed half-way.
-_INOTIFY_EVENTS: list[type[FileSystemEvent]] = [
-    FileCreatedEvent, FileClosedEvent, FileDeletedEvent, FileMovedEvent,
-    DirCreatedEvent, DirDeletedEvent, DirMovedEvent,
-]
 _KINDS = frozenset({"created", "closed", "modified", "deleted", "moved"})
-
-
-if _INOTIFY:
-    class _OverflowAwareFD(InotifyFD):
-        """watchdog's inotify reader, telling us when the kernel dropped events."""
-
-        def __init__(self, on_overflow: Callable[[], None]) -> None:
-            super().__init__()
-            self._seekwise_on_overflow = on_overflow
-
-        def handle_event(self, event):  # noqa: ANN001, ANN201 - watchdog's InotifyEvent
-            if event.is_queue_overflow:
-                try:
-                    self._seekwise_on_overflow()
-                except Exception:
-                    log.exception("reporting an inotify queue overflow")
-            super().handle_event(event)
-
-    class _InotifyObserver(BaseObserver):
-        """watchdog's InotifyObserver with our reader, and moves in and out reported as such
-        (the "full" emitter): a folder moved in is told apart from one made with mkdir."""
-
-        def __init__(self, on_overflow: Callable[[], None]) -> None:
-            self._seekwise_fd = _OverflowAwareFD(on_overflow)
-            self._seekwise_fd.start()
-            super().__init__(InotifyFullEmitter, inotify_fd=self._seekwise_fd)
-
-        def on_thread_stop(self) -> None:
-            super().on_thread_stop()
-            self._seekwise_fd.stop()
-            self._seekwise_fd.join()
-
-
-# -- the watch limit ------------------------------------------------------------------------------
-
-_IN_CLOEXEC = 0o2000000
-_IN_DELETE_SELF = 0x400
-_libc: ctypes.CDLL | None = None
-
-
-def probe_watch_headroom(path: str) -> int | None:
-    """errno.ENOSPC if no inotify watch can be added right now (the per-user limit), else None.
-
-    watchdog silently skips sub-folders it cannot watch, so a limit reached half-way through a
-    tree leaves no trace; one more watch, on a throwaway inotify instance, tells. Other
-    failures (out of inotify instances, no inotify at all) are not this question: None.
-    """
-    global _libc
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        if _libc is None:
-            _libc = ctypes.CDLL(None, use_errno=True)
-        fd = _libc.inotify_init1(_IN_CLOEXEC)
-    except (OSError, AttributeError):
-        return None
-    if fd < 0:
-        return None
-    try:
-        if _libc.inotify_add_watch(fd, os.fsencode(path), _IN_DELETE_SELF) < 0:
-            return errno.ENOSPC if ctypes.get_errno() == errno.ENOSPC else None
-        return None
-    finally:
-        os.close(fd)  # closing the instance frees the watch
-
-
-def _describe(exc: OSError) -> str:
-    if exc.errno == errno.ENOSPC:
-        return "too many folders to watch (raise fs.inotify.max_user_watches)"
-    if exc.errno == errno.EMFILE:
-        return "too many programs are watching files (raise fs.inotify.max_user_instances)"
-    return exc.strerror or str(exc)
 
 
 def _every(seconds: float) -> str:
@@ -275,7 +178,7 @@ class Watcher:
         self._full_events = False
         self._handler = _Handler(self)
         # Seam: tests stand in for a full watch table, which the kernel will not let us fake.
-        self._probe: Callable[[str], int | None] = probe_watch_headroom
+        self._probe: Callable[[str], int | None] = inotify.probe_watch_headroom
 
     # -- public ------------------------------------------------------------------------------
 
@@ -373,8 +276,8 @@ class Watcher:
 
     def _make_observer(self) -> BaseObserver | None:
         try:
-            if _INOTIFY:
-                observer: BaseObserver = _InotifyObserver(self._on_overflow)
+            if inotify.AVAILABLE:
+                observer: BaseObserver = inotify.InotifyObserver(self._on_overflow)
                 self._full_events = True
             else:
                 from watchdog.observers import Observer
@@ -382,7 +285,7 @@ class Watcher:
                 self._full_events = False
             observer.start()
         except OSError as exc:
-            self._observer_error = _describe(exc)
+            self._observer_error = inotify.describe_error(exc)
             self._observer_retry_at = time.monotonic() + self.rescan_every_s
             log.warning("cannot watch for changes: %s", self._observer_error)
             return None
@@ -416,14 +319,14 @@ class Watcher:
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
                 self._set_missing(root)
             else:
-                self._set_limited(root, _describe(exc), now)
+                self._set_limited(root, inotify.describe_error(exc), now)
             return
         except Exception as exc:  # a watchdog failure must not take scanning down with it
             log.exception("watching %s", root.path)
             self._set_limited(root, f"cannot watch for changes ({exc})", now)
             return
         if self._probe(root.path) == errno.ENOSPC:
-            self._set_limited(root, _describe(OSError(errno.ENOSPC, "")), now)
+            self._set_limited(root, inotify.describe_error(OSError(errno.ENOSPC, "")), now)
             return
         if was_limited:
             log.info("watching %s again", root.path)
@@ -433,7 +336,7 @@ class Watcher:
         """Seam: the one call that asks the kernel for watches."""
         assert self._observer is not None
         return self._observer.schedule(self._handler, path, recursive=True,
-                                       event_filter=_INOTIFY_EVENTS if self._full_events else None)
+                                       event_filter=inotify.FULL_EVENTS if self._full_events else None)
 
     def _unwatch(self, root: _Root) -> None:
         watch, root.watch = root.watch, None
@@ -511,7 +414,7 @@ class Watcher:
                     if probed is False:
                         probed = self._probe(root.path)
                     if probed == errno.ENOSPC:  # new folders could not all be watched
-                        self._set_limited(root, _describe(OSError(errno.ENOSPC, "")), now)
+                        self._set_limited(root, inotify.describe_error(OSError(errno.ENOSPC, "")), now)
             self._publish()
 
     # -- the worker ----------------------------------------------------------------------------

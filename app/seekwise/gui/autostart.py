@@ -27,7 +27,7 @@ def default_command() -> list[str]:
     launcher = shutil.which("seekwise-gui")
     if launcher:
         return [launcher, "--background"]
-    return [sys.executable, "-m", "seekwise.gui.app", "--background"]
+    return [sys.executable, "-m", "seekwise.gui.launch", "--background"]
 
 
 def enable(command: list[str] | None = None) -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGridLayout,
                                QGroupBox, QHBoxLayout, QKeySequenceEdit, QLabel, QLineEdit, QListWidget,
@@ -21,47 +20,13 @@ from seekwise.core import power, settings as settings_store
 from seekwise.core.settings import Settings
 from seekwise.gui import autostart
 from seekwise.gui.hotkey import FALLBACK_COMMAND, GlobalHotkey, parse_sequence
+from seekwise.gui.workers import Runner
 
 log = logging.getLogger(__name__)
 
-
-class OffThread(QObject):
-    """fn() in a plain thread; on_done(result) or on_failed(error) back on the GUI thread."""
-
-    _finished = Signal(object, object, object)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._finished.connect(self._deliver)
-        self.running = 0
-
-    def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
-            on_failed: Callable[[BaseException], None] | None = None) -> None:
-        self.running += 1
-
-        def work() -> None:
-            try:
-                result, error = fn(), None
-            except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread
-                result, error = None, exc
-            try:
-                self._finished.emit((on_done, on_failed), result, error)
-            except RuntimeError:  # the dialog is gone
-                pass
-
-        threading.Thread(target=work, name="seekwise-settings", daemon=True).start()
-
-    @Slot(object, object, object)
-    def _deliver(self, callbacks: tuple, result: object, error: object) -> None:
-        self.running -= 1
-        on_done, on_failed = callbacks
-        if error is not None:
-            if on_failed is not None:
-                on_failed(error)
-            else:
-                log.error("settings: a background call failed", exc_info=error)  # type: ignore[arg-type]
-        elif on_done is not None:
-            on_done(result)
+# A rebuild or clear can hold a thread for minutes: the folder list, the model check and the save
+# each get one of their own rather than waiting behind it.
+CALL_THREADS = 4
 
 
 class SettingsDialog(QDialog):
@@ -82,7 +47,7 @@ class SettingsDialog(QDialog):
                              skip_types=list(prefs.skip_types), extra=dict(prefs.extra))
         self.hotkey = hotkey
         self.config_path = config_path
-        self.calls = OffThread(self)
+        self.calls = Runner(threads=CALL_THREADS, parent=self)
         self.confirm_box: QMessageBox | None = None
         self._current_folder: str | None = None
 
