@@ -54,6 +54,7 @@ class AnnIndex:
         self.threads = threads
         self.live: set[int] = set()
         self.generation = -1
+        self.saved_generation = -2   # what the files on disk hold: none yet
         self._lock = threading.RLock()
         self._index = self._new(1024)
 
@@ -89,6 +90,7 @@ class AnnIndex:
         index.set_ef(self.ef)
         with self._lock:
             self._index, self.live, self.generation = index, live, int(stamp.get("generation", -1))
+            self.saved_generation = self.generation
         return True
 
     def save(self, generation: int) -> None:
@@ -113,6 +115,7 @@ class AnnIndex:
             os.replace(self.folder / (LABELS_FILE + ".tmp"), self.folder / LABELS_FILE)
             os.replace(self.folder / (SETTINGS_FILE + ".tmp"), self.folder / SETTINGS_FILE)
             self.generation = generation
+            self.saved_generation = generation
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.folder.glob("*") if p.is_file()) if self.folder.is_dir() else 0
@@ -147,24 +150,33 @@ class AnnIndex:
         return (total - len(self.live)) / total if total else 0.0
 
     def reconcile(self, store: Store, model_version: str) -> tuple[int, int]:
-        """Make the index hold exactly the store's chunks; returns (added, removed)."""
+        """Make the index hold exactly the store's chunks; returns (added, removed). Arrays, not sets
+        of Python ints: a rebuild of 180k chunks would hold some 50 MB of them beside the graph."""
         ids, digests = store.chunk_digests()
-        wanted = set(ids.tolist())
         with self._lock:
-            stale = [cid for cid in self.live if cid not in wanted]
-            self.remove(stale)
-            missing = np.fromiter((i for i in wanted if i not in self.live), dtype=np.int64)
+            live = np.fromiter(self.live, dtype=np.int64, count=len(self.live))
+            stale = np.setdiff1d(live, ids)
+            self.remove(stale.tolist())
+            missing = np.flatnonzero(~np.isin(ids, live))
+            self._reserve(len(missing))
+        del live
         added = 0
-        if len(missing):
-            pos = {int(cid): i for i, cid in enumerate(ids)}
-            for start in range(0, len(missing), VECTOR_SLICE):   # a rebuild: never every vector at once
-                part = missing[start:start + VECTOR_SLICE]
-                vecs = store.get_vectors(model_version, (digests[pos[int(c)]] for c in part), self.settings.dims)
-                have = ~np.isnan(vecs).any(axis=1)
-                self.add(part[have], vecs[have])
-                added += int(have.sum())
-                release_mapped_pages(store.path)
+        for start in range(0, len(missing), VECTOR_SLICE):   # a rebuild: never every vector at once
+            part = missing[start:start + VECTOR_SLICE]
+            vecs = store.get_vectors(model_version, (digests[i] for i in part), self.settings.dims)
+            have = ~np.isnan(vecs).any(axis=1)
+            self.add(ids[part][have], vecs[have])
+            added += int(have.sum())
+            release_mapped_pages(store.path)
         return added, len(stale)
+
+    def _reserve(self, more: int) -> None:
+        """Room for `more` labels in one resize, to the size needed: a rebuild doubling its way up
+        would end with up to twice the room (and hnswlib's per-element locks) it uses."""
+        count = self._index.get_current_count()
+        need = count - min(count - len(self.live), more) + more   # deleted slots are reused first
+        if need > self._index.get_max_elements():
+            self._index.resize_index(need)
 
     def compact(self, store: Store, model_version: str) -> None:
         """Rebuild from the store: drops the tombstones that mark_deleted leaves behind."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from seekwise.core.ann import saving
-from seekwise.core.store import Store
+from seekwise.core.store import VECTOR_SLICE, Store, release_mapped_pages
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class BinaryIndex:
         self.codes = np.zeros((0, self.words), dtype=np.uint64)
         self.ids = np.zeros(0, dtype=np.int64)
         self.generation = -1
+        self.saved_generation = -2   # what the files on disk hold: none yet
         self._lock = threading.RLock()
 
     def __len__(self) -> int:
@@ -74,6 +75,7 @@ class BinaryIndex:
             return False
         with self._lock:
             self.codes, self.ids, self.generation = codes, ids.astype(np.int64), int(stamp["generation"])
+            self.saved_generation = self.generation
         return True
 
     def save(self, generation: int) -> None:
@@ -88,6 +90,7 @@ class BinaryIndex:
             (self.folder / STAMP_FILE).write_text(json.dumps(
                 self._stamp() | {"generation": generation, "count": len(self.ids)}))
             self.generation = generation
+            self.saved_generation = generation
 
     # -- changes -------------------------------------------------------------------------------
 
@@ -116,12 +119,15 @@ class BinaryIndex:
             stale = np.setdiff1d(self.ids, ids)
             self.remove(stale)
             missing_pos = np.flatnonzero(~np.isin(ids, self.ids))
-        if len(missing_pos):
-            vecs = store.get_vectors(self.model_version, (digests[i] for i in missing_pos), self.dims)
+        added = 0
+        for start in range(0, len(missing_pos), VECTOR_SLICE):   # a rebuild: never every vector at once
+            part = missing_pos[start:start + VECTOR_SLICE]
+            vecs = store.get_vectors(self.model_version, (digests[i] for i in part), self.dims)
             have = ~np.isnan(vecs).any(axis=1)
-            self.add(ids[missing_pos][have], vecs[have])
-            missing_pos = missing_pos[have]
-        return len(missing_pos), len(stale)
+            self.add(ids[part][have], vecs[have])
+            added += int(have.sum())
+            release_mapped_pages(store.path)
+        return added, len(stale)
 
     # -- queries -------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import numpy as np
 from seekwise.core.ann import AnnIndex, AnnSettings
 from seekwise.core.binary import BinaryIndex
 from seekwise.core.errors import DiskFull, LibraryDamaged, LibraryLocked
+from seekwise.core.heap import trim_heap
 from seekwise.core.lazy import Lazy
 from seekwise.core.lexical import LexicalIndex
 from seekwise.core.lock import WriterLock
@@ -121,6 +122,16 @@ class DerivedIndexes:
         self._catch_up(binary, lambda b: b.reconcile(self.store))
         return binary
 
+    def build_vector_indexes(self) -> None:
+        """Both vector indexes caught up from the store and saved, at the end of a meaning phase that
+        left them behind: the sign codes too (48 bytes a passage), which a one-off search from the
+        command line reads instead of the graph. The heap is trimmed after each: a catch-up's lists
+        and vector slices, freed, would otherwise sit under the graph's peak."""
+        self.current_binary()
+        trim_heap()
+        self.current_ann()
+        trim_heap()
+
     def current_lexical(self) -> LexicalIndex:
         lexical = self.lexical.get()
         if lexical.generation != self.store.generation() and not self.readonly:
@@ -200,7 +211,7 @@ class DerivedIndexes:
         """Each open index under the generation it reflects, which may be behind the store's (a run
         stopped before it built them): the next opener catches up, never trusts a stale file."""
         for index in (self.ann.peek(), self.binary.peek()):
-            if index is not None:
+            if index is not None and index.saved_generation != index.generation:   # else on disk as it is
                 index.save(index.generation)
 
     def remove_chunks(self, result: CommitResult) -> None:

@@ -3,7 +3,6 @@ file searchable by keyword), then meaning (embed the passages that have no vecto
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import sys
@@ -20,6 +19,7 @@ from seekwise.core.embedding import Encoder
 from seekwise.core.errors import Interrupted, Preempted
 from seekwise.core.extract import isolate, reading
 from seekwise.core.extract.reading import DEFAULT_MAX_FILE_MB
+from seekwise.core.heap import trim_heap
 from seekwise.core.ignore import IgnoreRules
 from seekwise.core.lazy import Lazy
 from seekwise.core.scanner import SeenFile, scan
@@ -460,30 +460,13 @@ class Indexer:
                 self.store.put_meta("embed_rate", prog.vectors_done / max(prog.elapsed - prog.meaning_started, 1e-6))
         if todo:
             self.store.put_meta("embed_rate", len(todo) / max(prog.elapsed - prog.meaning_started, 1e-6))
-            if vectors_at_end:
-                self.derived.after_new_vectors(None, self.store.generation())
-                trim_heap()   # the build's slices
-        self.store.put_meta("vectors_pending", False)
-
-
-def trim_heap() -> None:
-    """Hand freed heap pages back to the system (glibc keeps them, in every thread's arena)."""
-    if _malloc_trim is not None:
-        _malloc_trim(0)
-
-
-def _libc_malloc_trim():  # ctypes function or None
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        fn = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):   # not glibc (musl has none)
-        return None
-    fn.argtypes, fn.restype = (ctypes.c_size_t,), ctypes.c_int
-    return fn
-
-
-_malloc_trim = _libc_malloc_trim()
+        self.store.put_meta("vectors_pending", False)   # every vector is in the store; the indexes derive
+        if todo and vectors_at_end:
+            # The model's memory goes before the graph's comes (a later search loads it again): the two
+            # together made this step the run's peak.
+            self.encoder.discard()
+            trim_heap()
+            self.derived.build_vector_indexes()
 
 
 class _Throttle:

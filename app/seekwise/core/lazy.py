@@ -28,3 +28,8 @@ class Lazy(Generic[T]):
 
     def peek(self) -> T | None:
         return self._value
+
+    def discard(self) -> None:
+        """Let go of the built thing (the next get builds it again); a caller still using it keeps it."""
+        with self._lock:
+            self._value = None

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,6 +118,8 @@ class LibraryPaths:
 def drop_derived(paths: "LibraryPaths") -> None:
     """Delete the indexes derived from the store (the ANN folder, the keyword index and its WAL): they
     are rebuilt from it. A file held open elsewhere (Windows) is left: it is reconciled instead."""
+    import shutil   # here, as in set_aside and save_json_quietly: `seekwise search` imports this module
+
     shutil.rmtree(paths.root / "ann", ignore_errors=True)
     for suffix in ("", "-wal", "-shm"):
         target = Path(str(paths.lexical) + suffix)
@@ -135,6 +135,8 @@ def drop_derived(paths: "LibraryPaths") -> None:
 def set_aside(path: Path) -> Path:
     """Rename a damaged derived file or folder to NAME.damaged (replacing an older one): kept to look
     at, out of the way of the one rebuilt in its place."""
+    import shutil
+
     aside = path.with_name(path.name + ".damaged")
     if aside.is_dir() and not aside.is_symlink():
         shutil.rmtree(aside, ignore_errors=True)
@@ -157,6 +159,8 @@ def make_folder(folder: Path, root: Path) -> None:
 def save_json_quietly(path: Path, data: object) -> bool:
     """Write a small derived record atomically (a reader never sees half of it); False, with nothing
     left behind, where the folder cannot be written: the record is only a saving, never the truth."""
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-import tomli_w
-
-from seekwise.core.ignore import IgnoreRules
 from seekwise.core.paths import DATA_DIR_ENV, default_config_dir
+
+if TYPE_CHECKING:   # loaded where used: `seekwise search` reads the settings and needs neither
+    from seekwise.core.ignore import IgnoreRules
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +48,8 @@ class Settings:
 
     def ignore_rules(self) -> IgnoreRules:
         """What scans and the watcher leave out, from these settings."""
+        from seekwise.core.ignore import IgnoreRules
+
         return IgnoreRules(gitignore=self.gitignore, folders=self.excludes, skip_families=self.skip_types)
 
     def library_dir(self, explicit: str | os.PathLike | None = None) -> str | None:
@@ -143,6 +144,10 @@ def to_dict(settings: Settings) -> dict[str, Any]:
 
 def save(settings: Settings, path: str | os.PathLike | None = None) -> Path:
     """Write atomically: a reader sees the old file or the new one, never half of one."""
+    import tempfile
+
+    import tomli_w
+
     path = Path(path) if path else settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     text = tomli_w.dumps(to_dict(settings))

@@ -460,9 +460,21 @@ class Store:
         return out
 
     def missing_vectors(self, model_version: str, digests: Iterable[bytes]) -> set[bytes]:
+        """The digests without a vector for this model. Every lookup maps the leaf holding the vector:
+        over a whole library that is the whole table, so the map is handed back as it goes."""
         prefix = model_version.encode() + b":"
+        missing: set[bytes] = set()
+        looked = 0
         with self.read() as txn:
-            return {d for d in digests if txn.get(prefix + d, db=self.vectors) is None}
+            for d in digests:
+                if txn.get(prefix + d, db=self.vectors) is None:
+                    missing.add(d)
+                looked += 1
+                if looked % RELEASE_KEYS == 0:
+                    release_mapped_pages(self.path)
+        if looked > RELEASE_KEYS:
+            release_mapped_pages(self.path)
+        return missing
 
     def vector_digests(self, model_version: str) -> set[bytes]:
         """The digests that have a vector for this model, from the keys alone: for many digests, a
@@ -476,6 +488,10 @@ class Store:
                     if not key.startswith(prefix):
                         break
                     have.add(key[len(prefix):])
+                    if len(have) % RELEASE_ROWS == 0:
+                        release_mapped_pages(self.path)   # keys sit on the vectors' own leaves
+        if len(have) > RELEASE_ROWS:
+            release_mapped_pages(self.path)
         return have
 
     def counts(self) -> dict[str, int]:
