@@ -494,13 +494,13 @@ class StatusLine:
         self.said: set[str] = set()
 
     def __call__(self, s: "ServiceState") -> None:  # noqa: F821 - imported lazily
-        if s.state in ("error", "waiting") and s.message:
+        if s.state.is_problem and s.message:
             self.once(s.message)
-        if self.bar.enabled and s.state in ("scanning", "indexing"):
+        if self.bar.enabled and s.state.working:
             self.bar.draw(watch_line(s, self.bar.WIDTH))
         elif s.state != self.last_state:
             self.bar.close()
-            if not self.quiet and s.state in ("idle", "paused") and s.last_report is not None:
+            if not self.quiet and s.state.settled and s.last_report is not None:
                 r = s.last_report
                 print(f"{time.strftime('%H:%M:%S')} up to date: {r.files_indexed} indexed, "
                       f"{r.files_removed} removed, {r.files_failed} failed", file=sys.stderr)
@@ -518,7 +518,8 @@ class StatusLine:
 
 def watch_line(s: "ServiceState", width: int) -> str:  # noqa: F821 - imported lazily
     """The service's run in a line, as `index` draws its phases."""
-    if s.state == "scanning":
+    from seekwise.core.service import ServiceStatus
+    if s.state is ServiceStatus.SCANNING:
         return "scanning…"
     if s.phase == "keywords" and s.files_todo:
         frac = s.files_done / s.files_todo

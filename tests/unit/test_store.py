@@ -8,7 +8,7 @@ import pytest
 
 from seekwise.core import store as store_mod
 from seekwise.core.errors import StoreError
-from seekwise.core.store import FileChange, FileRecord, NewChunk, Store, text_digest
+from seekwise.core.store import FileChange, FileRecord, FileStatus, NewChunk, Store, text_digest
 
 MODEL = "test-model-1234"
 
@@ -61,6 +61,18 @@ def test_problems_are_listed_and_cleared(tmp_path):
     assert st.problems_list() == [("/a/bad.txt", "error", "permission denied")]
     st.commit([change("/a/bad.txt", ["fine now"])], [], vecs(["fine now"]), MODEL)
     assert st.problems_list() == []
+
+
+def test_a_status_is_stored_as_its_word_and_an_unknown_word_reads_as_unsupported(tmp_path):
+    st = Store(tmp_path / "s.lmdb")
+    st.commit([change("/a/x.pdf", [], status="skipped")], [], {}, MODEL)
+    with st.env.begin() as txn:
+        assert b'"status":"skipped"' in txn.get(b"/a/x.pdf", db=st.files)
+    with st.env.begin(write=True) as txn:   # what a newer Seekwise might write
+        txn.put(b"/a/y.xyz", b'{"size":1,"mtime_ns":1,"status":"quarantined"}', db=st.files)
+    assert st.get_file("/a/x.pdf").status is FileStatus.SKIPPED
+    assert st.get_file("/a/y.xyz").status is FileStatus.UNSUPPORTED
+    assert st.status_counts() == {"skipped": 1, "quarantined": 1}   # counted by the stored word
 
 
 def test_map_grows_when_full(tmp_path, monkeypatch):

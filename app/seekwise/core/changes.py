@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from seekwise.core.under import is_under
+
 
 @dataclass(frozen=True)
 class ChangeBatch:
@@ -49,8 +51,9 @@ class ChangeBatch:
         return out
 
 
-def _under(path: str, folder: str) -> bool:
-    return path.startswith(folder if folder.endswith(os.sep) else folder + os.sep)
+def _inside(path: str, folder: str) -> bool:
+    """Below `folder`, not `folder` itself (whose own entry each caller handles first)."""
+    return path != folder and is_under(path, folder)
 
 
 def _rebase(path: str, src: str, dst: str) -> str:
@@ -86,13 +89,13 @@ class Coalescer:
         if path in self._moves:
             self._gone(self._pop_move(path)[0])
         if is_dir:
-            for dst in [d for d in self._moves if _under(d, path)]:
+            for dst in [d for d in self._moves if _inside(d, path)]:
                 self._gone(self._pop_move(dst)[0])
-            for p in [p for p in self._born if _under(p, path)]:
+            for p in [p for p in self._born if _inside(p, path)]:
                 self._born.discard(p)
                 self._changed.pop(p, None)
-        if path in self._rescan or (is_dir and any(_under(p, path) for p in self._rescan)):
-            self._rescan = {p: None for p in self._rescan if not (p == path or _under(p, path))}
+        if path in self._rescan or (is_dir and any(_inside(p, path) for p in self._rescan)):
+            self._rescan = {p: None for p in self._rescan if not is_under(p, path)}
         self._gone(path)
 
     def moved(self, src: str, dst: str, *, is_dir: bool = False) -> None:
@@ -127,15 +130,14 @@ class Coalescer:
 
     def drop_under(self, root: str) -> None:
         """A root became unavailable: nothing pending under it is true any more."""
-        inside = lambda p: p == root or _under(p, root)  # noqa: E731
-        self._changed = {p: None for p in self._changed if not inside(p)}
-        self._born = {p for p in self._born if not inside(p)}
-        self._rescan = {p: None for p in self._rescan if not inside(p)}
+        self._changed = {p: None for p in self._changed if not is_under(p, root)}
+        self._born = {p for p in self._born if not is_under(p, root)}
+        self._rescan = {p: None for p in self._rescan if not is_under(p, root)}
         for dst in list(self._moves):
             origin, _ = self._moves[dst]
-            if inside(dst):
+            if is_under(dst, root):
                 self._pop_move(dst)
-            elif inside(origin):  # moved out of the vanished root: only the arrival is known
+            elif is_under(origin, root):  # moved out of the vanished root: only the arrival is known
                 self._pop_move(dst)
                 self._changed[dst] = None
 
@@ -143,10 +145,10 @@ class Coalescer:
         rescan = sorted(self._rescan)
         kept: list[str] = []
         for folder in rescan:  # a folder inside another rescanned one adds nothing
-            if not any(folder == k or _under(folder, k) for k in kept):
+            if not any(is_under(folder, k) for k in kept):
                 kept.append(folder)
         changed = frozenset(p for p in self._changed
-                            if not any(p == k or _under(p, k) for k in kept))
+                            if not any(is_under(p, k) for k in kept))
         batch = ChangeBatch(changed=changed,
                             moved=tuple((origin, dst) for dst, (origin, _) in self._moves.items()),
                             rescan=frozenset(kept))
@@ -182,11 +184,11 @@ class Coalescer:
 
     def _follow(self, src: str, dst: str) -> None:
         """A folder moved: pending entries under it move along (their origins stay)."""
-        if any(_under(p, src) for p in self._changed):
-            self._changed = {(_rebase(p, src, dst) if _under(p, src) else p): None for p in self._changed}
-        self._born = {(_rebase(p, src, dst) if _under(p, src) else p) for p in self._born}
-        if any(p == src or _under(p, src) for p in self._rescan):
-            self._rescan = {(_rebase(p, src, dst) if p == src or _under(p, src) else p): None
+        if any(_inside(p, src) for p in self._changed):
+            self._changed = {(_rebase(p, src, dst) if _inside(p, src) else p): None for p in self._changed}
+        self._born = {(_rebase(p, src, dst) if _inside(p, src) else p) for p in self._born}
+        if any(is_under(p, src) for p in self._rescan):
+            self._rescan = {(_rebase(p, src, dst) if is_under(p, src) else p): None
                             for p in self._rescan}
-        for old in [d for d in self._moves if _under(d, src)]:
+        for old in [d for d in self._moves if _inside(d, src)]:
             self._moves[_rebase(old, src, dst)] = self._moves.pop(old)

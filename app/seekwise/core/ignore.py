@@ -30,6 +30,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from seekwise.core.gitignore import GITIGNORE, GitRule, read_gitignore
+from seekwise.core.under import is_under
 
 #: Folders that hold what programs made, not what a person wrote. Matched as folders only,
 #: case-sensitively (a folder of notes called "Build" is still indexed).
@@ -111,8 +112,7 @@ class IgnoreRules:
     def matcher(self, root: str) -> RootMatcher:
         """Anchored at the deepest folder with patterns of its own that holds `root`, if any."""
         key = _folder_key(root)
-        owner = max((f for f in self.folders if key == f or key.startswith(f.rstrip(os.sep) + os.sep)),
-                    key=len, default=None)
+        owner = max((f for f in self.folders if is_under(key, f)), key=len, default=None)
         if owner is None:
             return RootMatcher(self, root)
         rules = self._per_folder.get(owner)

@@ -30,6 +30,7 @@ from seekwise.core.search import (CANDIDATES_PER_HIT, DENSE_BACKENDS, MODES, SEN
                                   Leg, SearchFilters, allowed_chunk_ids, boost_for, cap_per_file, mark_passages,
                                   pool_size, rank, whole_files)
 from seekwise.core.store import Store
+from seekwise.core.under import is_under
 
 if TYPE_CHECKING:   # the indexer pulls in every reader (~80 ms): a search never needs it
     from seekwise.core.indexer import IndexReport, Indexer, Progress
@@ -171,8 +172,8 @@ class Library:
         """Remember a folder to index; a folder inside one we already watch adds nothing."""
         root = os.path.realpath(os.path.expanduser(os.fspath(folder)))
         roots = self.roots()
-        if not any(root == r or root.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
-            roots = [r for r in roots if not r.startswith(root.rstrip(os.sep) + os.sep)] + [root]
+        if not any(is_under(root, r) for r in roots):
+            roots = [r for r in roots if not is_under(r, root)] + [root]
             self.store.put_meta("roots", sorted(roots))
         return root
 

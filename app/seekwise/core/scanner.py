@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from seekwise.core.ignore import DEFAULT_RULES, IGNORED_DIR_NAMES, IgnoreRules, builtin_ignored
+from seekwise.core.under import is_under
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +53,12 @@ class Confinement:
     link to /etc/passwd (or to a whole folder elsewhere) never brings what the user did not choose."""
 
     def __init__(self, roots: Iterable[str]) -> None:
-        real = {os.path.realpath(os.fspath(r)) for r in roots}
-        self._prefixes = tuple(r if r.endswith(os.sep) else r + os.sep for r in real)
-        self._roots = frozenset(real)
+        self._roots = frozenset(os.path.realpath(os.fspath(r)) for r in roots)
 
     def outside(self, path: str) -> str | None:
         """Where `path` leads, if that is outside every folder; None if inside one."""
         target = os.path.realpath(path)
-        if target in self._roots or target.startswith(self._prefixes):
+        if any(is_under(target, root) for root in self._roots):
             return None
         return target
 

@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:   # numpy and the store are imported where used: `seekwise search` asking a running
     import numpy as np   # Seekwise (core.query_server) needs Hit and snippet here, not a library load
@@ -182,7 +182,16 @@ def whole_files(store: Store, chunk_ids: Iterable[int]) -> np.ndarray:
 
 # -- fusion and grouping -----------------------------------------------------------------------
 
-def fuse(legs: list[tuple[float, list[int], dict[int, float] | None]], settings: FusionSettings) -> dict[int, float]:
+class Ranking(NamedTuple):
+    """One leg as fusion sees it: its weight, its chunk ids best first, and each chunk's share of that
+    weight (None: all of it)."""
+
+    weight: float
+    ranked: list[int]
+    scale: dict[int, float] | None
+
+
+def fuse(legs: list[Ranking], settings: FusionSettings) -> dict[int, float]:
     """Reciprocal-rank fusion over chunks; a file then scores as its best fused chunk (on NFCorpus dev
     this beat fusing file rankings, nDCG@10 0.331 against 0.325). A leg may scale each chunk's share
     (keyword coverage); a chunk scaled below `min_coverage` is dropped from that leg's ranking."""
@@ -221,7 +230,7 @@ def rank(legs: list[Leg], k: int, paths: dict[int, str], read: Callable[[list[in
     if len(legs) == 1:
         scored = top_ids(legs[0].ids, legs[0].scores)
     elif settings.method == "rrf":
-        scored = fuse([(leg.weight, leg.ids.tolist(), leg.coverage) for leg in legs], settings)
+        scored = fuse([Ranking(leg.weight, leg.ids.tolist(), leg.coverage) for leg in legs], settings)
     else:
         dense, lexical = (legs if legs[0].name == "dense" else legs[::-1])
         cos = top_ids(dense.ids, dense.scores)

@@ -23,6 +23,8 @@ from seekwise.core.ignore import IgnoreRules
 from seekwise.core.indexer import IndexReport, Indexer, Progress
 from seekwise.core.lazy import Lazy
 from seekwise.core.library import Library
+from seekwise.core.strenum import StrEnum
+from seekwise.core.under import is_under
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +49,49 @@ class CpuBudget:
         return CpuBudget(threads=os.cpu_count() or 1, nice=0)
 
 
+class ServiceStatus(StrEnum):
+    """What the worker is doing; the front ends ask its properties rather than spell its words."""
+
+    STARTING = "starting"
+    SCANNING = "scanning"
+    INDEXING = "indexing"
+    IDLE = "idle"
+    PAUSED = "paused"
+    WAITING = "waiting"      # another writer holds the library
+    STOPPED = "stopped"
+    ERROR = "error"
+
+    @property
+    def working(self) -> bool:
+        """A run is under way (scanning or indexing)."""
+        return self in (ServiceStatus.SCANNING, ServiceStatus.INDEXING)
+
+    @property
+    def busy(self) -> bool:
+        """Working or about to: the counts move, the icon shows activity."""
+        return self.working or self is ServiceStatus.STARTING
+
+    @property
+    def settled(self) -> bool:
+        """Idle or paused: a run's counts are final."""
+        return self in (ServiceStatus.IDLE, ServiceStatus.PAUSED)
+
+    @property
+    def is_problem(self) -> bool:
+        """The worker cannot index (an error, or another writer); its message says why."""
+        return self in (ServiceStatus.ERROR, ServiceStatus.WAITING)
+
+    @property
+    def can_pause(self) -> bool:
+        """Pausing means something: the worker neither stopped nor waits for another writer."""
+        return self not in (ServiceStatus.STOPPED, ServiceStatus.WAITING)
+
+
 @dataclass(frozen=True)
 class ServiceState:
     """What a front end shows; published to subscribers from the worker thread (a GUI re-posts it)."""
 
-    state: str = "starting"      # starting, scanning, indexing, idle, paused, waiting (another writer), stopped, error
+    state: ServiceStatus = ServiceStatus.STARTING   # a word ("idle") given is taken as its member
     message: str = ""
     files_done: int = 0
     files_todo: int = 0
@@ -69,6 +109,9 @@ class ServiceState:
     vectors_todo: int = 0        # those that had no vector when it began
     meaning_share: float | None = None   # meaning phase: share of the library's passages with a vector
     meaning_eta_s: float | None = None   # meaning phase: seconds until every passage has one
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", ServiceStatus(self.state))
 
 
 Listener = Callable[[ServiceState], None]
@@ -130,7 +173,7 @@ class IndexService:
         with self._cond:
             self._paused = True
             self._cond.notify_all()
-        self._publish(state="paused", message="indexing paused", force=True)
+        self._publish(state=ServiceStatus.PAUSED, message="indexing paused", force=True)
 
     def resume(self) -> None:
         with self._cond:
@@ -196,7 +239,7 @@ class IndexService:
         with self._cond:
             jobs, self._jobs = self._jobs, []
             if jobs:  # busy from the moment the work leaves the queue: wait_idle must not see a gap
-                self._publish_locked(state="indexing", message="updating the library", force=True)
+                self._publish_locked(state=ServiceStatus.INDEXING, message="updating the library", force=True)
         for fn, future in jobs:
             if future.set_running_or_notify_cancel():
                 try:
@@ -220,7 +263,8 @@ class IndexService:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._cond:
-                if not self._urgent and not self._backlog and self._state.state in ("idle", "stopped"):
+                done = self._state.state in (ServiceStatus.IDLE, ServiceStatus.STOPPED)
+                if not self._urgent and not self._backlog and done:
                     return True
             time.sleep(0.02)
         return False
@@ -276,7 +320,7 @@ class IndexService:
                     while not self._stopping and not self._jobs and (
                             self._paused or not (self._urgent or self._backlog)):
                         if not self._paused:
-                            self._publish_locked(state="idle", current="", message="", force=True)
+                            self._publish_locked(state=ServiceStatus.IDLE, current="", message="", force=True)
                         self._cond.wait(1.0)
                     if self._stopping:
                         break
@@ -288,7 +332,7 @@ class IndexService:
                 self._run_next()
         except Exception as exc:  # the worker must say why it stopped, not vanish
             log.exception("the indexing service stopped")
-            self._publish(state="error", message=f"indexing stopped: {exc}", force=True)
+            self._publish(state=ServiceStatus.ERROR, message=f"indexing stopped: {exc}", force=True)
         finally:
             if self._has_lock:
                 try:
@@ -300,7 +344,7 @@ class IndexService:
                 jobs, self._jobs = self._jobs, []
             for _, future in jobs:
                 future.cancel()
-            self._publish(state="stopped", current="", force=True)
+            self._publish(state=ServiceStatus.STOPPED, current="", force=True)
 
     def _take_lock(self) -> bool:
         if self._has_lock:
@@ -308,7 +352,7 @@ class IndexService:
         try:
             self.library.acquire_writer()
         except LibraryLocked as exc:
-            self._publish(state="waiting", message=str(exc), force=True)
+            self._publish(state=ServiceStatus.WAITING, message=str(exc), force=True)
             with self._cond:
                 self._cond.wait(LOCK_RETRY_S)
             return False
@@ -328,7 +372,7 @@ class IndexService:
             else:
                 paths, urgent = list(self._backlog), False
             self._run_started = time.monotonic()
-            self._publish_locked(state="scanning", force=True)  # not idle, before the indexer says so
+            self._publish_locked(state=ServiceStatus.SCANNING, force=True)  # not idle, before the indexer says so
         indexer = self.library.make_indexer(self._encoder())
         indexer.batch_misses = FULL_SPEED_BATCH if self._full_speed else BACKGROUND_BATCH
         roots = self.library.roots()
@@ -344,7 +388,7 @@ class IndexService:
                 self.changed(paths)
             return
         except SeekwiseError as exc:
-            self._publish(state="error", message=str(exc), force=True)
+            self._publish(state=ServiceStatus.ERROR, message=str(exc), force=True)
             with self._cond:  # a full disk or a broken store: do not spin; retry later
                 self._cond.wait(LOCK_RETRY_S)
             if urgent:
@@ -406,7 +450,7 @@ class IndexService:
         meaning = prog.phase == "meaning"
         working = prog.phase in ("keywords", "meaning")
         elapsed = max(prog.elapsed - (prog.meaning_started if meaning else prog.indexing_started), 1e-6)
-        self._publish(state="scanning" if prog.phase == "scanning" else "indexing",
+        self._publish(state=ServiceStatus.SCANNING if prog.phase == "scanning" else ServiceStatus.INDEXING,
                       phase=prog.phase if working else "",
                       files_done=prog.files_done, files_todo=prog.files_todo, current=prog.current,
                       chunks_per_s=prog.vectors_done / elapsed if meaning else 0.0,
@@ -420,7 +464,8 @@ class IndexService:
             self._publish_locked(force=force, **changes)
 
     def _publish_locked(self, force: bool = False, **changes: object) -> None:
-        if changes.get("state", "indexing") != "indexing":   # a phase and its figures belong to a run
+        # a phase and its figures belong to a run
+        if changes.get("state", ServiceStatus.INDEXING) != ServiceStatus.INDEXING:
             changes.update(phase="", vectors_done=0, vectors_todo=0, meaning_share=None, meaning_eta_s=None)
         new = replace(self._state, **{"queued": len(self._urgent), "backlog": len(self._backlog),
                                       "full_speed": self._full_speed, **changes})
@@ -439,4 +484,4 @@ class IndexService:
 
 
 def _under_any(path: str, roots: list[str]) -> bool:
-    return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+    return any(is_under(path, r) for r in roots)

@@ -23,6 +23,7 @@ import lmdb
 import numpy as np
 
 from seekwise.core.errors import DiskFull, LibraryDamaged, StoreError
+from seekwise.core.strenum import StrEnum
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,33 @@ def decode_id(raw: bytes) -> int:
     return _ID.unpack(raw)[0]
 
 
+class FileStatus(StrEnum):
+    """What became of a file, stored as its word in the file's record (the indexer assigns the words)."""
+
+    OK = "ok"                      # read; its passages are searchable
+    EMPTY = "empty"                # read, and no text in it
+    UNSUPPORTED = "unsupported"    # not a file type Seekwise reads
+    SKIPPED = "skipped"            # refused: too large, encrypted, a link leading out of the folders
+    ERROR = "error"                # could not be read
+
+    @property
+    def is_problem(self) -> bool:
+        """Listed among the problems (Library.status().problems)."""
+        return self in (FileStatus.SKIPPED, FileStatus.ERROR)
+
+    @classmethod
+    def from_disk(cls, word: str) -> "FileStatus":
+        """A stored word; one this version does not know (a newer Seekwise wrote it) reads as
+        unsupported, so the file is read again if it is of a type this version reads."""
+        try:
+            return cls(word)
+        except ValueError:
+            return cls.UNSUPPORTED
+
+
 @dataclass
 class FileRecord:
-    """What we know of one file; status is ok, empty, skipped (not a format we read) or error.
+    """What we know of one file; `status` says what became of it (FileStatus).
 
     `stale`: an ok file whose newer version could not be read; its last good chunks stay searchable
     and `reason` says why (listed among the problems as "stale").
@@ -76,7 +101,7 @@ class FileRecord:
     size: int
     mtime_ns: int
     sha256: str = ""
-    status: str = "ok"
+    status: FileStatus = FileStatus.OK   # a word the indexer assigns later is read through FileStatus
     reason: str = ""
     kind: str = ""
     extractor: str = ""
@@ -85,9 +110,13 @@ class FileRecord:
     indexed_at: float = 0.0
     stale: bool = False
 
+    def __post_init__(self) -> None:
+        self.status = FileStatus(self.status)
+
     def encode(self) -> bytes:
         data = asdict(self)
         del data["path"]
+        data["status"] = FileStatus(self.status).value
         if not self.stale:  # written only when set: every other record reads as before in older versions
             del data["stale"]
         return json.dumps(data, separators=(",", ":")).encode()
@@ -95,11 +124,16 @@ class FileRecord:
     @property
     def problem(self) -> str | None:
         """What the problems list calls this file, or None when it is not one."""
-        return "stale" if self.stale else self.status if self.status in ("skipped", "error") else None
+        if self.stale:
+            return "stale"
+        status = FileStatus(self.status)
+        return status.value if status.is_problem else None
 
     @classmethod
     def decode(cls, path: str, raw: bytes) -> "FileRecord":
-        return cls(path=path, **json.loads(raw))
+        data = json.loads(raw)
+        data["status"] = FileStatus.from_disk(data.get("status", FileStatus.OK.value))
+        return cls(path=path, **data)
 
 
 @dataclass(frozen=True)
@@ -351,7 +385,7 @@ class Store:
         with self.read() as txn:
             for raw in txn.cursor(db=self.files).iternext(keys=False, values=True):
                 found = find(raw)
-                status = found.group(1).decode() if found else "ok"   # the field's default
+                status = found.group(1).decode() if found else FileStatus.OK.value   # the field's default
                 counts[status] = counts.get(status, 0) + 1
         return counts
 
@@ -689,6 +723,16 @@ def txn_needs_schema(store: Store) -> bool:
     return raw is None or int(raw) in _UPGRADABLE
 
 
+@dataclass
+class _OpenEnvironment:
+    """One store file's shared environment, with what every Store on that file shares along with it."""
+
+    env: lmdb.Environment
+    gate: _Gate
+    write_lock: threading.Lock
+    users: int = 0
+
+
 class _Environments:
     """py-lmdb allows one Environment per file per process: share it, count users, close with the last.
 
@@ -698,19 +742,19 @@ class _Environments:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._open: dict[str, list] = {}  # path -> [env, users, gate, write lock]
+        self._open: dict[str, _OpenEnvironment] = {}  # by real path
 
     def acquire(self, path: Path, readonly: bool, new_ok: bool = True) -> lmdb.Environment:
         key = os.path.realpath(path)
         with self._lock:
             entry = self._open.get(key)
             if entry is None:
-                entry = [self._open_env(path, readonly, new_ok), 0, _Gate(), threading.Lock()]
+                entry = _OpenEnvironment(self._open_env(path, readonly, new_ok), _Gate(), threading.Lock())
                 self._open[key] = entry
-            elif not readonly and entry[0].flags()["readonly"]:
+            elif not readonly and entry.env.flags()["readonly"]:
                 raise StoreError(f"The library store {path} is open read-only in this process")
-            entry[1] += 1
-            return entry[0]
+            entry.users += 1
+            return entry.env
 
     @staticmethod
     def _open_env(path: Path, readonly: bool, new_ok: bool = True) -> lmdb.Environment:
@@ -738,18 +782,18 @@ class _Environments:
             raise StoreError(f"Cannot open the library's store {path}: {exc}") from exc
 
     def gate(self, path: Path) -> _Gate:
-        return self._open[os.path.realpath(path)][2]
+        return self._open[os.path.realpath(path)].gate
 
     def write_lock(self, path: Path) -> threading.Lock:
-        return self._open[os.path.realpath(path)][3]
+        return self._open[os.path.realpath(path)].write_lock
 
     def release(self, path: Path) -> None:
         key = os.path.realpath(path)
         with self._lock:
             entry = self._open[key]
-            entry[1] -= 1
-            if entry[1] == 0:
-                entry[0].close()
+            entry.users -= 1
+            if entry.users == 0:
+                entry.env.close()
                 del self._open[key]
 
 

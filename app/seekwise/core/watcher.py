@@ -42,6 +42,7 @@ from seekwise.core import inotify
 from seekwise.core.changes import ChangeBatch, Coalescer
 from seekwise.core.gitignore import GITIGNORE
 from seekwise.core.ignore import DEFAULT_RULES, IgnoreRules, RootMatcher
+from seekwise.core.under import is_under
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def _normalize(roots: Iterable[str]) -> list[str]:
     paths = sorted({os.path.abspath(os.path.expanduser(os.fspath(r))) for r in roots})
     out: list[str] = []
     for p in paths:
-        if not any(p.startswith(q if q.endswith(os.sep) else q + os.sep) for q in out):
+        if not any(is_under(p, q) for q in out):
             out.append(p)
     return out
 
@@ -477,9 +478,7 @@ class Watcher:
         with self._cond:
             self._check_now = True
             self._cond.notify_all()
-        prefixes = tuple(a.prefix for a in gone)
-        roots = {a.root for a in gone}
-        inside = lambda p: p in roots or p.startswith(prefixes)  # noqa: E731
+        inside = lambda p: any(is_under(p, a.root) for a in gone)  # noqa: E731
         changed = {p for p in batch.changed if not inside(p)}
         moved = []
         for src, dst in batch.moved:
@@ -568,7 +567,7 @@ class Watcher:
         """Which files are ignored under this folder may have changed: re-read and rescan it."""
         folder = os.path.dirname(path)
         for active in view:
-            if folder == active.root or folder.startswith(active.prefix):
+            if is_under(folder, active.root):
                 active.matcher.forget(folder)
                 if folder == active.root or not active.matcher.ignored(folder, True):
                     self._request_rescan(folder)

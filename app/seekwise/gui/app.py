@@ -22,7 +22,7 @@ from seekwise.core import settings as user_settings
 from seekwise.core.library import Library, LibraryStatus
 from seekwise.core.paths import default_config_dir
 from seekwise.core.query_server import QueryServer
-from seekwise.core.service import CpuBudget, IndexService, ServiceState
+from seekwise.core.service import CpuBudget, IndexService, ServiceState, ServiceStatus
 from seekwise.gui.window import SearchWindow
 from seekwise.gui.workers import Runner
 
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 STATUS_EVERY_MS = 1500
 POWER_EVERY_MS = 30_000     # how often to look at mains vs battery (a sysfs read)
 IDLE_EVERY_MS = 3_000       # how often to ask whether the person is away (full speed while they are)
-_RESTING = ("idle", "paused", "stopped", "error", "waiting")   # service states where the counts stand still
 
 
 class SeekwiseApp(QObject):
@@ -130,7 +129,7 @@ class SeekwiseApp(QObject):
         self.open_error = str(exc) or type(exc).__name__
         self.window.loading.setText(f"Seekwise cannot open its library:\n{exc}")
         self._show_open_problem(exc)
-        self._on_state(ServiceState(state="error", message=f"cannot open the library: {self.open_error}"))
+        self._on_state(ServiceState(state=ServiceStatus.ERROR, message=f"cannot open the library: {self.open_error}"))
         self.failed.emit(str(exc))
 
     # -- a damaged library: the Repair page (seekwise.core.repair, off the GUI thread) -----------
@@ -164,7 +163,7 @@ class SeekwiseApp(QObject):
         self.window.loading.setText(f"Opening your library… ({result.estimate()})" if result.roots else
                                     "Opening your library…")
         self.window.stack.setCurrentWidget(self.window.loading)
-        self._on_state(ServiceState(state="starting"))
+        self._on_state(ServiceState(state=ServiceStatus.STARTING))
         self.open()               # opens, then the background indexer re-reads the folders
 
     def _repair_failed(self, exc: BaseException) -> None:
@@ -392,7 +391,7 @@ class SeekwiseApp(QObject):
 
     @Slot(object)
     def _on_state(self, state: ServiceState) -> None:
-        settled = state.state in ("idle", "paused") and (self._state is None or self._state.state != state.state)
+        settled = state.state.settled and (self._state is None or self._state.state != state.state)
         self._state = state
         if settled:
             self.refresh_status()           # the final counts, once; the poll rests from here
@@ -403,7 +402,7 @@ class SeekwiseApp(QObject):
     def _poll(self) -> None:
         """Counts change only while the indexer works, and are seen only in the window: hidden in the
         tray and idle, the library is left alone."""
-        working = self.service is not None and (self._state is None or self._state.state not in _RESTING)
+        working = self.service is not None and (self._state is None or self._state.state.busy)
         if working or self.window.isVisible():
             self.refresh_status()
 

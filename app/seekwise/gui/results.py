@@ -12,6 +12,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QAbstractTextDocumentLayout, QFont, QFontMetrics, QPainter, QPalette, QTextDocument
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from seekwise.core.under import is_under
 from seekwise.gui import theme
 from seekwise.gui.icons import FileIcons
 from seekwise.gui.searcher import ResultRow
@@ -39,7 +40,7 @@ def friendly_date(ts: float | None, now: float | None = None) -> str:
 
 def short_folder(folder: str) -> str:
     home = os.path.expanduser("~")
-    return "~" + folder[len(home):] if home != "/" and (folder == home or folder.startswith(home + os.sep)) else folder
+    return "~" + folder[len(home):] if home != "/" and is_under(folder, home) else folder
 
 
 def marked_html(text: str, marks: tuple[tuple[int, int], ...] | list[tuple[int, int]]) -> str:

@@ -7,7 +7,8 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QHBoxLayout, Q
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from seekwise.core.library import LibraryStatus
-from seekwise.core.service import ServiceState
+from seekwise.core.service import ServiceState, ServiceStatus
+from seekwise.core.store import FileStatus
 from seekwise.core.wording import percent, plural
 
 
@@ -16,24 +17,24 @@ def describe_state(state: ServiceState | None) -> str:
     if state is None:
         return ""
     s = state.state
-    if s == "indexing" and state.phase == "meaning" and state.meaning_share is not None:
+    if s is ServiceStatus.INDEXING and state.phase == "meaning" and state.meaning_share is not None:
         eta = f", about {duration(state.meaning_eta_s)} left" if state.meaning_eta_s and state.meaning_eta_s > 5 else ""
         return f"{meaning_words(state.meaning_share)}{eta}"
-    if s == "indexing":
+    if s is ServiceStatus.INDEXING:
         pct = f" {100 * state.files_done // state.files_todo}%" if state.files_todo else ""
         eta = f", about {duration(state.eta_s)} left" if state.eta_s and state.eta_s > 5 else ""
         return f"Indexing{pct} ({state.files_done:,} of {plural(state.files_todo, 'file')}{eta})"
-    if s == "scanning":
+    if s is ServiceStatus.SCANNING:
         return "Looking for changes…"
-    if s == "paused":
+    if s is ServiceStatus.PAUSED:
         return "Indexing paused"
-    if s == "waiting":
+    if s is ServiceStatus.WAITING:
         return "Another Seekwise is indexing this library; searching still works"
-    if s == "error":
+    if s is ServiceStatus.ERROR:
         return f"Indexing stopped: {state.message}" if state.message else "Indexing stopped"
-    if s == "starting":
+    if s is ServiceStatus.STARTING:
         return "Starting…"
-    if s == "stopped":
+    if s is ServiceStatus.STOPPED:
         return "Indexer stopped"
     return "Up to date"
 
@@ -45,7 +46,8 @@ def meaning_words(share: float) -> str:
 def meaning_share(state: ServiceState | None, status: LibraryStatus | None) -> float | None:
     """How much of the library a search by meaning reaches: the running meaning phase's live
     figure, else the library's last counted one; None when nothing says."""
-    if state is not None and state.state == "indexing" and state.phase == "meaning" and state.meaning_share is not None:
+    if (state is not None and state.state is ServiceStatus.INDEXING and state.phase == "meaning"
+            and state.meaning_share is not None):
         return state.meaning_share
     return status.meaning_share if status is not None else None
 
@@ -93,8 +95,8 @@ class StatusLine(QFrame):
 
     def set_state(self, state: ServiceState) -> None:
         self.state = state
-        self.pause.setVisible(state.state not in ("stopped", "waiting"))
-        self.pause.setText("Resume" if state.state == "paused" else "Pause")
+        self.pause.setVisible(state.state.can_pause)
+        self.pause.setText("Resume" if state.state is ServiceStatus.PAUSED else "Pause")
         self._refresh()
 
     def set_notice(self, text: str) -> None:
@@ -113,13 +115,13 @@ class StatusLine(QFrame):
 
     @property
     def error_count(self) -> int:
-        return self.status.by_status.get("error", 0) if self.status else 0
+        return self.status.by_status.get(FileStatus.ERROR, 0) if self.status else 0
 
     def _refresh(self) -> None:
         parts = []
         if self.status is not None:
-            parts.append(plural(self.status.by_status.get("ok", 0), "file") + " indexed")
-        live = self.state is not None and self.state.state == "indexing" and self.state.phase == "meaning"
+            parts.append(plural(self.status.by_status.get(FileStatus.OK, 0), "file") + " indexed")
+        live = self.state is not None and self.state.state is ServiceStatus.INDEXING and self.state.phase == "meaning"
         if self.status is not None and self.status.meaning_share < 1 and not live:   # e.g. paused meanwhile
             parts.append(f"meaning {percent(self.status.meaning_share)} of passages")
         if self.state is not None and self.state.queued:
@@ -127,7 +129,7 @@ class StatusLine(QFrame):
         if self.search_ms is not None:
             parts.append(f"search {self.search_ms:.0f} ms")
         self.counts.setText("  ·  ".join(parts))
-        skipped = self.status.by_status.get("skipped", 0) if self.status else 0
+        skipped = self.status.by_status.get(FileStatus.SKIPPED, 0) if self.status else 0
         errors = self.error_count
         if errors or skipped:
             self.errors.setText(plural(errors, "error") if errors else f"{skipped:,} skipped")

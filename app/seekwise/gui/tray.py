@@ -7,28 +7,30 @@ from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from seekwise.core.library import LibraryStatus
-from seekwise.core.service import ServiceState
+from seekwise.core.service import ServiceState, ServiceStatus
 from seekwise.core.wording import percent
 from seekwise.gui.status import duration
 
 SIZES = (16, 22, 24, 32, 48, 64)
-BADGE_COLOURS = {"indexing": "#2f80ed", "paused": "#e8a33d", "error": "#d64541", "waiting": "#7a8694"}
+BADGE_COLOURS = {ServiceStatus.INDEXING: "#2f80ed", ServiceStatus.PAUSED: "#e8a33d", ServiceStatus.ERROR: "#d64541",
+                 ServiceStatus.WAITING: "#7a8694"}
 
 
-def badge_kind(state: ServiceState) -> str:
-    """idle, indexing, paused, error or waiting: what the icon shows."""
-    if state.state in ("scanning", "indexing", "starting"):
-        return "indexing"
-    if state.state in ("paused", "error", "waiting"):
+def badge_kind(state: ServiceState) -> ServiceStatus:
+    """What the icon shows: idle (stopped too, with no badge), indexing (any activity), paused, error
+    or waiting."""
+    if state.state.busy:
+        return ServiceStatus.INDEXING
+    if state.state.is_problem or state.state is ServiceStatus.PAUSED:
         return state.state
-    return "idle"
+    return ServiceStatus.IDLE
 
 
 def progress_of(state: ServiceState) -> float | None:
     """The badge's arc: files read in the keywords phase, then the share searchable by meaning."""
-    if state.state == "indexing" and state.phase == "meaning" and state.meaning_share is not None:
+    if state.state is ServiceStatus.INDEXING and state.phase == "meaning" and state.meaning_share is not None:
         return state.meaning_share
-    if state.state == "indexing" and state.files_todo > 0:
+    if state.state is ServiceStatus.INDEXING and state.files_todo > 0:
         return min(1.0, state.files_done / state.files_todo)
     return None
 
@@ -37,34 +39,34 @@ def describe(state: ServiceState, meaning_share: float | None = None) -> str:
     """The tooltip: one line on what the indexer does, a second with the detail. `meaning_share`
     (the library's, from its status) is said while some passages wait and no run says it live."""
     kind = badge_kind(state)
-    if kind == "indexing" and state.phase == "meaning" and state.meaning_share is not None:
+    if kind is ServiceStatus.INDEXING and state.phase == "meaning" and state.meaning_share is not None:
         head = f"Meaning: {percent(state.meaning_share)} of passages"
         detail = "Keywords find every file" + (f"; about {duration(state.meaning_eta_s)} left"
                                                if state.meaning_eta_s and state.meaning_eta_s > 5 else "")
         return "Seekwise — " + head + f"\n{detail}"
     waiting = (f"Meaning: {percent(meaning_share)} of passages; keywords find every file"
                if meaning_share is not None and meaning_share < 1 else "")
-    if kind == "indexing":
+    if kind is ServiceStatus.INDEXING:
         share = progress_of(state)
         head = f"Indexing {share:.0%}" if share is not None else "Looking for changes"
         detail = f"{state.files_done:,} of {state.files_todo:,} files" if state.files_todo else state.message
-    elif kind == "paused":
+    elif kind is ServiceStatus.PAUSED:
         head, detail = "Indexing paused", state.message if state.message != "indexing paused" else ""
-    elif kind == "error":
+    elif kind is ServiceStatus.ERROR:
         head, detail = "Indexing stopped by an error", state.message
-    elif kind == "waiting":
+    elif kind is ServiceStatus.WAITING:
         head, detail = "Waiting: another Seekwise is indexing this library", state.message
     else:
         head = "Up to date" if not waiting else "Partly searchable by meaning"
         detail = f"{state.errors:,} files could not be read" if state.errors else ""
-    detail = "\n".join(part for part in (detail, waiting if kind != "indexing" else "") if part)
+    detail = "\n".join(part for part in (detail, waiting if kind is not ServiceStatus.INDEXING else "") if part)
     return "Seekwise — " + head + (f"\n{detail}" if detail else "")
 
 
-def badged_icon(base: QIcon, kind: str, progress: float | None = None) -> QIcon:
+def badged_icon(base: QIcon, kind: ServiceStatus, progress: float | None = None) -> QIcon:
     """The app icon with a small state badge in its lower right corner, at every tray size and at 1x
     and 2x (high-DPI screens pick the sharp one)."""
-    if kind == "idle":
+    if kind == ServiceStatus.IDLE:
         return base
     icon = QIcon()
     for size in SIZES:
@@ -73,7 +75,7 @@ def badged_icon(base: QIcon, kind: str, progress: float | None = None) -> QIcon:
     return icon
 
 
-def _badged_pixmap(base: QIcon, kind: str, progress: float | None, size: int, scale: int) -> QPixmap:
+def _badged_pixmap(base: QIcon, kind: ServiceStatus, progress: float | None, size: int, scale: int) -> QPixmap:
     px = size * scale
     pixmap = QPixmap(px, px)
     pixmap.fill(Qt.GlobalColor.transparent)
@@ -91,13 +93,13 @@ def _badged_pixmap(base: QIcon, kind: str, progress: float | None, size: int, sc
     painter.setBrush(Qt.BrushStyle.NoBrush)
     c = rect.center()
     r = rect.width() / 2
-    if kind == "paused":
+    if kind == ServiceStatus.PAUSED:
         for dx in (-r * 0.28, r * 0.28):
             painter.drawLine(QPointF(c.x() + dx, c.y() - r * 0.4), QPointF(c.x() + dx, c.y() + r * 0.4))
-    elif kind == "error":
+    elif kind == ServiceStatus.ERROR:
         painter.drawLine(QPointF(c.x(), c.y() - r * 0.5), QPointF(c.x(), c.y() + r * 0.1))
         painter.drawPoint(QPointF(c.x(), c.y() + r * 0.45))
-    elif kind == "waiting":
+    elif kind == ServiceStatus.WAITING:
         for dx in (-r * 0.45, 0.0, r * 0.45):
             painter.drawPoint(QPointF(c.x() + dx, c.y()))
     else:  # indexing: an arc that fills with progress (a quarter when the share is unknown)
@@ -122,7 +124,7 @@ class Tray(QObject):
         self.base_icon = icon
         self.state = ServiceState()
         self.meaning_share: float | None = None     # the library's, from its status
-        self._kind: tuple[str, int | None] = ("idle", None)
+        self._kind: tuple[ServiceStatus, int | None] = (ServiceStatus.IDLE, None)
         self.menu = QMenu()
         self.search_action = QAction("Search…", self.menu)
         self.pause_action = QAction("Pause indexing", self.menu)
@@ -165,7 +167,7 @@ class Tray(QObject):
         if (kind, step) != self._kind:
             self._kind = (kind, step)
             self.icon.setIcon(badged_icon(self.base_icon, kind, None if step is None else step / 20))
-        paused = kind == "paused"
+        paused = kind is ServiceStatus.PAUSED
         if self.pause_action.isChecked() != paused:
             self.pause_action.blockSignals(True)
             self.pause_action.setChecked(paused)

@@ -8,7 +8,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QLineEdit
                                QSplitter, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from seekwise.core.library import Library, LibraryStatus
-from seekwise.core.service import ServiceState
+from seekwise.core.service import ServiceState, ServiceStatus
+from seekwise.core.store import FileStatus
 from seekwise.core.wording import percent, plural
 from seekwise.gui import desktop, theme
 from seekwise.gui.filters import FiltersBar
@@ -336,11 +337,11 @@ class SearchWindow(QMainWindow):
 
     def set_service_state(self, state: ServiceState) -> None:
         self.status.set_state(state)
-        self.pause_action.setText("Resume indexing" if state.state == "paused" else "Pause indexing")
+        self.pause_action.setText("Resume indexing" if state.state is ServiceStatus.PAUSED else "Pause indexing")
         self._show_coverage()
 
     def set_library_status(self, status: LibraryStatus) -> None:
-        self._total_files = status.by_status.get("ok", 0)
+        self._total_files = status.by_status.get(FileStatus.OK, 0)
         self.status.set_status(status)
         self._show_coverage()
         self.filters.set_roots(status.roots)
