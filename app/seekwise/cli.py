@@ -443,6 +443,7 @@ def _duration(seconds: float | None) -> str:
 def cmd_watch(args: argparse.Namespace) -> int:
     import signal
 
+    from seekwise import logfile
     from seekwise.core.query_server import QueryServer
     from seekwise.core.service import CpuBudget, IndexService, ServiceState
 
@@ -450,6 +451,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         if not os.path.isdir(folder):
             print(f"seekwise: {folder}: no such folder", file=sys.stderr)
             return 1
+    logfile.configure("seekwise-watch", verbose=getattr(args, "verbose", False))  # it runs for hours, unread
     budget = CpuBudget.full_speed() if args.full_speed else CpuBudget()
     threads = args.threads or (None if args.full_speed else settings.load().background_threads)
     if threads:

@@ -27,6 +27,19 @@ def log_dir() -> Path:
     return Path(platformdirs.user_log_dir("seekwise", appauthor=False))
 
 
+def private_log_dir() -> Path:
+    """log_dir(), made if need be and checked: this user's own folder, 0700 (a log names files).
+    The running programs' rotating logs (seekwise.logfile) live here too."""
+    folder = log_dir()
+    folder.mkdir(parents=True, mode=0o700, exist_ok=True)
+    st = os.lstat(folder)
+    if not stat.S_ISDIR(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+        raise PermissionError(f"{folder} is not a folder of this user's")
+    if stat.S_IMODE(st.st_mode) & 0o077:
+        os.chmod(folder, 0o700)
+    return folder
+
+
 def report(prog: str, exc: BaseException, show_traceback: bool = False) -> int:
     """Say on one line what went wrong and where the details are; returns EXIT_UNEXPECTED."""
     try:
@@ -44,13 +57,7 @@ def report(prog: str, exc: BaseException, show_traceback: bool = False) -> int:
 
 def write(prog: str, exc: BaseException) -> Path:
     """The traceback in a new private file; older logs beyond KEEP go."""
-    folder = log_dir()
-    folder.mkdir(parents=True, mode=0o700, exist_ok=True)
-    st = os.lstat(folder)
-    if not stat.S_ISDIR(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
-        raise PermissionError(f"{folder} is not a folder of this user's")
-    if stat.S_IMODE(st.st_mode) & 0o077:
-        os.chmod(folder, 0o700)
+    folder = private_log_dir()
     text = (f"{prog} {_version()} on Python {sys.version.split()[0]}, {sys.platform}\n"
             f"{time.strftime('%Y-%m-%d %H:%M:%S')}  argv: {sys.argv!r}\n\n"
             + "".join(traceback.format_exception(exc)))

@@ -209,11 +209,15 @@ class Sandbox:
                         PYTHONDONTWRITEBYTECODE="1")
         # The runtime folder holds the private sockets another `seekwise search` asks (removed at exit:
         # home_files() finds nothing new there afterwards).
-        self.allowed = [str(self.data), str(self.config), str(self.tmp), str(self.xdg["XDG_RUNTIME_DIR"])]
+        # Seekwise's own state folder holds the private log folder (seekwise.logfile, crashlog).
+        self.logs = self.xdg["XDG_STATE_HOME"] / "seekwise"
+        self.allowed = [str(self.data), str(self.config), str(self.tmp), str(self.xdg["XDG_RUNTIME_DIR"]),
+                        str(self.logs)]
         self._home_before: dict[Path, set[str]] = {}
 
     def home_files(self) -> set[str]:
-        return {str(p) for d in (self.home, *self.xdg.values()) for p in d.rglob("*")}
+        return {str(p) for d in (self.home, *self.xdg.values()) for p in d.rglob("*")
+                if not _inside(str(p), [str(self.logs)])}
 
     def telemetry_folders(self) -> list[Path]:
         """Where ONNX Runtime's telemetry kept its device id and events (it honours XDG_CACHE_HOME)."""
@@ -327,6 +331,8 @@ def test_watch_with_edits_stays_on_the_machine(sandbox):
             proc.kill()
             proc.wait()
     sandbox.assert_stayed_home(trace)
+    logged = (sandbox.logs / "log" / "seekwise-watch.log").read_text()    # paths, never the files' words
+    assert "watch" in logged and "Quillfeatherkestrel" not in logged and "Marrowgourdling" not in logged
 
 
 def test_gui_start_up_stays_on_the_machine(sandbox):

@@ -70,7 +70,7 @@ def parse_gitignore_line(line: str) -> GitRule | None:
     try:
         regex = re.compile(body, re.DOTALL)
     except re.error:
-        log.info("skipping a .gitignore line we cannot read: %r", source)
+        log.debug("skipping a .gitignore line we cannot read: %r", source)  # a file's text: DEBUG only
         return None
     return GitRule(regex, negate, dir_only, source)
 

@@ -15,11 +15,11 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from seekwise import __version__
+from seekwise import __version__, logfile
 from seekwise.core import settings as user_settings
 from seekwise.core.library import Library
 from seekwise.core.paths import LibraryPaths
-from seekwise.gui import theme
+from seekwise.gui import qt_messages, theme
 from seekwise.gui.app import SeekwiseApp
 from seekwise.gui.icons import app_icon
 
@@ -75,8 +75,9 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    # --screenshot renders a picture and writes nothing else: no log file for it
+    logfile.configure("seekwise-gui", verbose=args.verbose, to_file=not args.screenshot)
+    qt_messages.route()                 # before the QApplication: its own start-up warnings too
     qapp = make_application([sys.argv[0], *argv])
     theme.apply(qapp, args.theme)
     if args.theme == "system":

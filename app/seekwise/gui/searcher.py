@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from seekwise.core.library import Library
 from seekwise.core.query import parse_query
 from seekwise.core.search import GOOD_MATCH, SENTENCE_MATCH, Hit, Passage, SearchFilters, good_matches, mark_passages, snippet
 from seekwise.gui.workers import Runner
+
+log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 150
 RESULTS = 30
@@ -171,8 +174,12 @@ class Searcher(QObject):
         self._running = want
         self.busy_changed.emit(True)
         lib = self.library
-        self._runner.run(lambda: run_search(lib, want), self._done,
-                         lambda exc: self._done(SearchAnswer(want, error=str(exc) or type(exc).__name__)))
+        self._runner.run(lambda: run_search(lib, want), self._done, lambda exc: self._failed(want, exc))
+
+    def _failed(self, want: SearchRequest, exc: BaseException) -> None:
+        # the traceback, never the query: the log holds no query words at INFO or above
+        log.warning("the search failed", exc_info=exc)
+        self._done(SearchAnswer(want, error=str(exc) or type(exc).__name__))
 
     def _done(self, answer: SearchAnswer) -> None:
         self._running = None
@@ -180,13 +187,16 @@ class Searcher(QObject):
             self.answered.emit(answer)
             if not answer.refined and not answer.error and self.library is not None:
                 lib, self._running = self.library, answer.request
-                self._runner.run(lambda: refine_marks(lib, answer), self._done,
-                                 lambda exc: self._done(answer.__class__(answer.request, answer.rows, answer.seconds)))
+                self._runner.run(lambda: refine_marks(lib, answer), self._done, lambda exc: self._unrefined(answer, exc))
             else:
                 self.busy_changed.emit(False)
         else:
             self.dropped += 1
             self._kick()
+
+    def _unrefined(self, answer: SearchAnswer, exc: BaseException) -> None:
+        log.warning("marking the closest sentences failed; the results stand as they are", exc_info=exc)
+        self._done(answer.__class__(answer.request, answer.rows, answer.seconds))
 
     def close(self) -> None:
         self._timer.stop()

@@ -427,7 +427,7 @@ class SettingsDialog(QDialog):
 
     def _failed(self, what: str, job: str = "") -> Callable[[BaseException], None]:
         def show(exc: BaseException) -> None:
-            log.warning("settings: %s failed: %s", what, exc)
+            log.warning("settings: %s failed: %s", what, exc, exc_info=exc)
             self.status.setText(f"Problem {what}: {exc}")
             self.buttons.setEnabled(True)
             for button in (self.add_button, self.rebuild_button, self.clear_button):

@@ -166,7 +166,36 @@ class ProblemsDialog(QDialog):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        from seekwise import logfile
+        self.log_file = logfile.path_for("seekwise-gui")
+        self.show_log = buttons.addButton("Show log", QDialogButtonBox.ButtonRole.ActionRole)
+        self.show_log.clicked.connect(self.open_log_folder)
+        self.log_note = QLabel(objectName="dim", wordWrap=True,
+                               textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._describe_log()
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.tree, 1)
+        layout.addWidget(self.log_note)
         layout.addWidget(buttons)
+
+    def _describe_log(self) -> None:
+        """Where the log is, or plainly that there is none yet (the folder may hold crash reports)."""
+        folder = self.log_file.parent
+        if self.log_file.is_file():
+            self.log_note.setText(f"Seekwise's log: {self.log_file}")
+        else:
+            self.log_note.setText(f"No log yet: Seekwise keeps one in {folder} while it runs.")
+        self.show_log.setEnabled(folder.is_dir())
+        self.show_log.setToolTip(f"Open {folder}: the log and any crash reports" if folder.is_dir()
+                                 else "There is no log yet")
+
+    def open_log_folder(self) -> bool:
+        """The folder rather than the file: it holds the older logs and the crash reports too."""
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+        folder = self.log_file.parent
+        opened = QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        if not opened:
+            self.log_note.setText(f"No program could open the folder. The log is in {folder}")
+        return opened

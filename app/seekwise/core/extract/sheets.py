@@ -69,14 +69,14 @@ def _sheet_rows(book, sheet_name: str, cells: int, name: str) -> tuple[list[str]
             if line:
                 rows.append(line)
             if cells >= MAX_CELLS:
-                log.info("%s: stopped after %d cells in sheet %r", name, MAX_CELLS, sheet_name)
+                log.info("%s: stopped after %d cells in a sheet", name, MAX_CELLS)  # its name is the file's text
                 break
     except calamine.PasswordError as exc:
         raise Unsupported(ENCRYPTED) from exc
     except (calamine.CalamineError, ValueError, TypeError, OSError) as exc:
         if not rows:
             raise ExtractionError(f"damaged spreadsheet (sheet {sheet_name!r} cannot be read)") from exc
-        log.info("%s: sheet %r damaged; rows read so far kept", name, sheet_name)
+        log.info("%s: a sheet is damaged; rows read so far kept", name)
     return rows, cells
 
 
