@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from seekwise import __version__, crashlog
 from seekwise.core import settings
@@ -236,7 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.command:
             parser.print_help()
             return EXIT_USAGE
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        if args.command == "search" and argv is None:   # the console command, not a caller of main()
+            exit_at_once(code)
+        return code
     except (KeyboardInterrupt, Interrupted):
         print("\nseekwise: interrupted; what was indexed so far is kept.", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -270,6 +273,22 @@ def _split_exclusions(words: list[str]) -> tuple[list[str], list[str]]:
         else:
             keep.append(w)
     return keep, exclusions
+
+
+def exit_at_once(code: int) -> NoReturn:
+    """A one-off search has said everything: end the process without tearing down numpy, ONNX
+    Runtime and the indexes one object at a time (some 60 ms of a 400 ms search); the system frees
+    it all at once. It waits for a thread still at work (the model's preload) and flushes output."""
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):   # the reader left (`| head -1`), or a closed stream
+            pass
+    os._exit(code)
 
 
 def _silence_stdout() -> None:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+from seekwise.core.library import Library
 from tests.integration.test_coverage import write_notes
 
 
@@ -133,3 +134,25 @@ def test_ctrl_c_in_the_meaning_phase_keeps_keywords_and_the_next_index_resumes(t
     done = json.loads(cli("status", "--json", data_dir=data).stdout)
     assert done["chunks_without_vectors"] == 0 and done["meaning_share"] == 1.0 and done["meaning_eta_s"] is None
     assert "meaning covers" not in cli("search", "quarry", data_dir=data, check=False).stderr
+
+
+def test_a_one_off_search_ends_at_once_with_its_output_whole(tmp_path, corpus):
+    """`seekwise search` skips the interpreter's teardown (cli.exit_at_once): every line still
+    arrives, the exit code is the search's, and a reader that leaves early gets no traceback."""
+    data = tmp_path / "lib"
+    cli("index", str(corpus), data_dir=data)
+    out = cli("search", "--json", "-k", "20", "--mode", "lexical", "the", data_dir=data)
+    lines = out.stdout.splitlines()
+    with Library(data, readonly=True) as lib:
+        expected = [hit.path for hit in lib.search("the", k=20, mode="lexical", mark=False)]
+    assert [json.loads(line)["path"] for line in lines] == expected and len(expected) > 1
+    nothing = cli("search", "--mode", "lexical", "zyzzyvaqua", data_dir=data, check=False)
+    assert nothing.returncode == 1 and "No results" in nothing.stdout
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), SEEKWISE_DATA_DIR=str(data))
+    proc = subprocess.Popen([sys.executable, "-m", "seekwise", "search", "--json", "-k", "20", "meaning"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()            # the reader is gone after one line (`| head -1`)
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0 and "Traceback" not in err

@@ -107,3 +107,23 @@ def test_frequent_words_score_only_the_pool_the_rare_ones_find(tmp_path, monkeyp
     assert narrowed == exact[:4] and set(narrowed[:3]) == {1000, 1001, 1002} and exact[4] not in narrowed
     assert lex.search(q.ranking_match(), 5, within=np.array([2000, 5]),
                       narrow=q.ranking_match(rare))[0].tolist() == [2000]   # filters still hold
+
+
+def test_the_row_count_read_from_fts5_is_what_count_star_says(tmp_path):
+    """bm25's full_match needs the number of passages; it reads FTS5's averages record instead of
+    counting, and must agree with a count through adds and removals, past one- and two-byte varints."""
+    lex = make(tmp_path)
+    assert lex._rows() == len(lex) == 4
+    lex.apply(((i, f"note {i} about bread") for i in range(10, 20_010)), [1, 3], generation=2)
+    assert lex._rows() == len(lex) == 20_002
+    lex.apply([], list(range(10, 10_010)), generation=3)
+    assert lex._rows() == len(lex) == 10_002
+
+
+def test_sqlite_varints_decode_as_fts5_writes_them():
+    from seekwise.core.lexical import fts5_row_count
+    assert fts5_row_count(bytes([0x05, 0x99])) == 5
+    assert fts5_row_count(bytes([0x81, 0x00])) == 128
+    assert fts5_row_count(bytes([0x8B, 0x92, 0x65])) == 182_629
+    assert fts5_row_count(bytes([0xFF] * 8 + [0x01])) == (2**56 - 1) << 8 | 1
+    assert fts5_row_count(b"") is None and fts5_row_count(bytes([0x80, 0x80])) is None

@@ -277,10 +277,15 @@ class LexicalIndex:
         return score
 
     def _rows(self) -> int:
-        """Passages in the index, counted once per generation (a count(*) of FTS5 takes 10 ms)."""
+        """Passages in the index, once per generation: from FTS5's own averages record (the row count
+        bm25 itself reads) rather than a count(*), which reads every row's size (55 ms for a
+        one-off search at 180k passages, 10 ms warm)."""
         generation = self.generation
         if self._row_count[0] != generation:
-            self._row_count = (generation, len(self))
+            with self._lock:
+                row = self._db.execute("SELECT block FROM chunks_data WHERE id = 1").fetchone()
+            counted = fts5_row_count(row[0]) if row and isinstance(row[0], bytes) else None
+            self._row_count = (generation, counted if counted is not None else len(self))
         return self._row_count[1]
 
     @_heals
@@ -328,3 +333,17 @@ class LexicalIndex:
     def __len__(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+
+def fts5_row_count(averages: bytes) -> int | None:
+    """The first field of an FTS5 table's averages record (its %_data row 1): the number of rows,
+    as an SQLite varint (7 bits a byte, high bit set on all but the last; a ninth byte holds 8).
+    None when the record is not what that says (the caller then counts)."""
+    value = 0
+    for i, byte in enumerate(averages[:9]):
+        if i == 8:
+            return (value << 8) | byte
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            return value
+    return None
