@@ -464,6 +464,7 @@ class Indexer:
         if todo and vectors_at_end:
             # The model's memory goes before the graph's comes (a later search loads it again): the two
             # together made this step the run's peak.
+            del todo, records, texts
             self.encoder.discard()
             trim_heap()
             self.derived.build_vector_indexes()

@@ -40,9 +40,9 @@ _STATUS_FIELD = re.compile(rb'"status":\s*"([a-z]+)"')   # in a file record's JS
 _ID = struct.Struct(">Q")  # big-endian so LMDB's byte order is numeric order
 RELEASE_SECONDS = 0.5         # a writer hands its mapped store pages back at most this often (0.6 ms a time;
                               # the kernel maps 16 cached neighbours per page read: 5 s let 200 MB build up),
-RELEASE_ROWS = 16384          # and a full scan every so many records
+RELEASE_ROWS = 4096           # and a full scan every so many records (16384 let 60 MB of passages build up)
 VECTOR_SLICE = 8192           # vectors an ANN rebuild reads at a time, never all
-RELEASE_KEYS = 512            # vectors per LMDB call; a longer read hands the map back after each (<= 32 MB)
+RELEASE_KEYS = 256            # vectors per LMDB call; a longer read hands the map back after each (<= 16 MB)
 # LMDB errors that mean the file is not what LMDB wrote: damage, never a bug of ours.
 _DAMAGE = (lmdb.CorruptedError, lmdb.PageNotFoundError, lmdb.InvalidError, lmdb.VersionMismatchError,
            lmdb.PanicError)
