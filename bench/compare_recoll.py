@@ -3,7 +3,8 @@
     .venv/bin/python bench/compare_recoll.py /work/bench/corpus [--keywords-only] [--work DIR]
 
 Builds nothing into the corpus; indexes it with `recollindex` (Debian's recoll, default config, a
-fresh RECOLL_CONFDIR) and `seekwise index` (a fresh --data-dir), each under /usr/bin/time -v while
+fresh RECOLL_CONFDIR; with poppler-utils installed, or Recoll lists PDFs by name only and finishes
+in a third of the time) and `seekwise index` (a fresh --data-dir), each under /usr/bin/time -v while
 the whole process tree's RSS is sampled, and prints one table: wall time until every file is
 searchable by keyword (Recoll: the end of recollindex; Seekwise: the moment `index` prints that
 its keyword phase ended, from the process start, and the indexer's own keywords_seconds),
@@ -193,6 +194,10 @@ def compare(corpus: str, work: Path, queries: list[str], keywords_only: bool) ->
 
     print(f"corpus {corpus}: {sum(len(f) for _, _, f in os.walk(corpus)):,} files; queries: {len(queries)}",
           file=sys.stderr)
+    if shutil.which("pdftotext") is None:   # Recoll would list PDFs by name only: an unfair, faster peer
+        print("compare_recoll: Recoll reads PDF text with pdftotext: apt-get install poppler-utils first",
+              file=sys.stderr)
+        return 1
     print("recollindex …", file=sys.stderr)
     recoll = timed(["recollindex", "-c", str(confdir)], env=renv)
     recoll_again = timed(["recollindex", "-c", str(confdir)], env=renv)
@@ -237,6 +242,9 @@ def compare(corpus: str, work: Path, queries: list[str], keywords_only: bool) ->
         ("CLI query p50 cold, ms", r_cold * 1000, s_cold * 1000),
         ("CLI query p50 warm, ms", r_warm * 1000, s_warm * 1000),
     ]
+    missing = (confdir / "missing").read_text().strip() if (confdir / "missing").exists() else ""
+    if missing:
+        print(f"Recoll lacked helpers for some files (it indexed their names only): {missing}", file=sys.stderr)
     print(f"\n{'':36} {'Recoll':>10} {'Seekwise':>12} {'ratio':>7}")
     for name, r, s in rows:
         ratio = f"{s / r:6.2f}x" if isinstance(r, float) and isinstance(s, float) and r > 0 else ""
