@@ -86,3 +86,77 @@ def test_the_product_loads_no_benchmark_when_it_starts():
     assert out.returncode == 0, out.stderr
     loaded, count = out.stdout.rsplit(" ", 1)
     assert loaded == "[]" and int(count) > 100   # the product did load: Qt, the library, the CLI
+
+
+# The GUI speaks the facade's vocabulary: core.library (and core.frontend when no library is open),
+# the search's data types, and plain modules that hold no index. Anything else it needs becomes a
+# public method there first, so the GUI never re-implements a search step or reads the store.
+GUI_MAY_IMPORT = frozenset({
+    "seekwise.core",                 # the package itself, as in `from seekwise.core import power`
+    "seekwise.core.library",         # the facade: Library, LibraryStatus, FileStatus, PassageContext
+    "seekwise.core.frontend",        # with no library open: model checks, counting readable files
+    "seekwise.core.search",          # data types and pure helpers: Hit, Passage, SearchFilters, snippet
+    "seekwise.core.service",         # the background indexer the app runs, and its status
+    "seekwise.core.query_server",    # answers the CLI's searches from the running app
+    "seekwise.core.private_socket",  # the single-instance socket's folder
+    "seekwise.core.repair",          # the repair view's actions on a damaged library
+    "seekwise.core.settings",        # the settings file
+    "seekwise.core.paths",           # where the data and config folders are
+    "seekwise.core.errors",
+    "seekwise.core.wording",
+    "seekwise.core.under",
+    "seekwise.core.power",
+    "seekwise.core.idle",
+})
+LIBRARY_INTERNALS = frozenset({"store", "derived", "encoder", "tokens", "chunker"})
+
+
+def core_imports_not_allowed(source: str, module: str) -> set[str]:
+    """The core modules `module`'s imports name beyond GUI_MAY_IMPORT: `from seekwise.core import
+    store` names seekwise.core.store, while `from seekwise.core.library import Library` names a
+    member of an allowed module, so a name counts as allowed when the module it comes from is."""
+    found = set()
+    for name in imported_names(source, module):
+        if not (name == "seekwise.core" or name.startswith("seekwise.core.")):
+            continue
+        parent = name.rpartition(".")[0]
+        if name in GUI_MAY_IMPORT or (parent in GUI_MAY_IMPORT and parent != "seekwise.core"):
+            continue
+        found.add(name)
+    return found
+
+
+def internal_reach_ins(source: str) -> list[tuple[int, str]]:
+    """(line, attribute) for every `x.store`, `x.derived`, `x.encoder`... whatever `x` is: the GUI
+    has no business with a Library's insides, and no GUI object of its own goes by those names."""
+    return sorted((node.lineno, node.attr) for node in ast.walk(ast.parse(source))
+                  if isinstance(node, ast.Attribute) and node.attr in LIBRARY_INTERNALS)
+
+
+def test_the_gui_rule_catches_core_internals_however_named():
+    source = ("from seekwise.core import power, store\nfrom seekwise.core.library import Library\n"
+              "import seekwise.core.derived\nfrom seekwise.core.embedding import resolve_model\n"
+              "from ..core.scanner import scan\nfrom seekwise.core.search import Hit\nimport seekwise.core.idle\n"
+              "from seekwise.core.extract.registry import is_supported\n")
+    assert core_imports_not_allowed(source, "seekwise.gui.window") == {
+        "seekwise.core.store", "seekwise.core.derived", "seekwise.core.embedding",
+        "seekwise.core.embedding.resolve_model", "seekwise.core.scanner", "seekwise.core.scanner.scan",
+        "seekwise.core.extract.registry", "seekwise.core.extract.registry.is_supported"}
+
+
+def test_the_gui_rule_catches_reach_ins_on_any_object():
+    source = ("rec = lib.store.get_file(path)\nself.library.encoder.get()\ngetattr(lib, 'x').derived\n"
+              "lib.search('q')\nstore = 1\nlib.restore()\n")
+    assert internal_reach_ins(source) == [(1, "store"), (2, "encoder"), (3, "derived")]
+
+
+def test_the_gui_imports_only_the_public_core():
+    offenders = [f"{path.relative_to(GUI)}: {name}" for path in GUI.rglob("*.py")
+                 for name in sorted(core_imports_not_allowed(path.read_text(), module_name(path)))]
+    assert not offenders
+
+
+def test_the_gui_reaches_into_no_library_internals():
+    offenders = [f"{path.relative_to(GUI)}:{line}: .{attr}" for path in GUI.rglob("*.py")
+                 for line, attr in internal_reach_ins(path.read_text())]
+    assert not offenders

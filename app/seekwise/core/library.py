@@ -16,6 +16,7 @@ import numpy as np
 
 from seekwise.core.ann import exact_search
 from seekwise.core.chunking import OVERLAP_TOKENS, TARGET_TOKENS, Chunker
+from seekwise.core.context import CONTEXT_CHARS, PassageContext, lay_out
 from seekwise.core.derived import DerivedIndexes
 from seekwise.core.embedding import Encoder, ModelManifest, TokenCounter, resolve_model
 from seekwise.core.errors import LibraryDamaged, NoLibrary, SeekwiseError
@@ -27,9 +28,9 @@ from seekwise.core.match_bar import NULL_QUERIES, MatchBar
 from seekwise.core.paths import LibraryPaths, drop_derived
 from seekwise.core.query import parse_query
 from seekwise.core.search import (CANDIDATES_PER_HIT, DENSE_BACKENDS, MODES, SENTENCE_MATCH, FusionSettings, Hit,
-                                  Leg, SearchFilters, allowed_chunk_ids, boost_for, cap_per_file, mark_passages,
-                                  pool_size, rank, whole_files)
-from seekwise.core.store import Store
+                                  Leg, Passage, SearchFilters, allowed_chunk_ids, boost_for, cap_per_file,
+                                  mark_passages, pool_size, rank, whole_files)
+from seekwise.core.store import FileStatus, Store
 from seekwise.core.under import is_under
 
 if TYPE_CHECKING:   # the indexer pulls in every reader (~80 ms): a search never needs it
@@ -37,7 +38,8 @@ if TYPE_CHECKING:   # the indexer pulls in every reader (~80 ms): a search never
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Hit", "IndexReport", "Library", "LibraryStatus", "Progress", "SearchFilters", "SeekwiseError"]
+__all__ = ["FileStatus", "Hit", "IndexReport", "Library", "LibraryStatus", "PassageContext", "Progress",
+           "SearchFilters", "SeekwiseError"]
 
 
 def __getattr__(name: str) -> object:
@@ -266,13 +268,16 @@ class Library:
 
     def search(self, query: str, k: int = 10, mode: str = "hybrid", dense: str | None = None,
                filters: SearchFilters | None = None, exact: bool = False, mark: bool = True,
-               oversample: int | None = None) -> list[Hit]:
+               oversample: int | None = None, closest_sentence: bool = True) -> list[Hit]:
         """Files that best match `query`, best first, each with its best passage marked up.
 
         mode: hybrid (meaning and keywords, fused), dense (meaning only), lexical (keywords, BM25).
         dense: hnsw, binary (sign bits, then float32 rescoring) or exact; `exact=True` is dense="exact".
         Query syntax: plain words; "exact phrase": the passage shown holds it; -word: no file holding
         it anywhere is a hit. Both narrow the candidates before any retriever takes its best few.
+        mark: the query's words in each best passage and, where none occur, the sentence closest in
+        meaning. That sentence costs a model call over those passages, several times the search, so a
+        front end showing results as one types passes closest_sentence=False, then `mark_closest`.
         """
         if mode not in MODES:
             raise SeekwiseError(f"unknown search mode {mode!r}; one of {', '.join(MODES)}")
@@ -312,8 +317,56 @@ class Library:
         bar = self.match_bar() if vector is not None else None
         hits = self._rank(legs, k, paths, vector, boost_for(parsed.text, self.fusion), bar)
         if mark:
-            hits = mark_passages(hits, parsed.highlight_words(), parsed.phrases, lambda texts: self._closest_sentences(parsed.text, vector, texts))
+            closest = (lambda texts: self._closest_sentences(parsed.text, vector, texts)) if closest_sentence else None
+            hits = mark_passages(hits, parsed.highlight_words(), parsed.phrases, closest)
         return hits
+
+    def mark_closest(self, query: str, hits: list[Hit]) -> list[Hit]:
+        """The second half of `search(closest_sentence=False)`: in the hits whose passage has no mark,
+        the sentence closest in meaning to `query` marked where it is close enough to match (one
+        model call for them all); hits already marked come back as they were."""
+        todo = [i for i, hit in enumerate(hits) if not hit.best.marks]
+        if not todo:
+            return list(hits)
+        text = parse_query(query).text
+        marked = mark_passages([hits[i] for i in todo], [], [],
+                               lambda texts: self._closest_sentences(text, None, texts))
+        out = list(hits)
+        for i, hit in zip(todo, marked):
+            out[i] = hit
+        return out
+
+    def modified(self, paths: list[str]) -> dict[str, float | None]:
+        """When each file last changed as the library knows it (seconds since the epoch), None for
+        one it no longer holds: what a result list shows beside a hit without reading the disk."""
+        out: dict[str, float | None] = {}
+        for path in paths:
+            rec = self.store.get_file(path)
+            out[path] = rec.mtime_ns / 1e9 if rec else None
+        return out
+
+    def passage_context(self, path: str, passage: Passage, chars: int = CONTEXT_CHARS) -> PassageContext:
+        """The text around a hit's passage, about `chars` either side (its page, for a paged file),
+        rebuilt from the indexed chunks: a preview shows PDFs and documents without parsing them."""
+        rec = self.store.get_file(path)
+        context = lay_out(self.store.get_chunks(rec.chunk_ids) if rec else [], passage, chars)
+        if rec is None:
+            context.in_library = False
+        else:
+            context.mtime, context.size = rec.mtime_ns / 1e9, rec.size
+        return context
+
+    def warm_up(self) -> None:
+        """Load the model and open the indexes a search reads, so a front end's first search does
+        not wait for them (seconds on a big library): call it off any GUI thread once opened."""
+        self.encoder.get().embed_query("warm up")
+        self.derived.current_ann()
+        self.derived.current_lexical()
+
+    def check_model(self, spec: str | None) -> ModelManifest:
+        """The manifest of a model id or folder as this library would load it (its own models folder
+        first; None: the bundled one); raises ModelError saying why it is unusable."""
+        return resolve_model(spec, self.paths.models)
 
     def _paths(self, ids: np.ndarray, paths: dict[int, str]) -> dict[int, str]:
         """chunk id -> its file for `ids`, reading (into `paths`) only those not read yet, and only the

@@ -104,7 +104,7 @@ class SeekwiseApp(QObject):
             return
         self.library = lib
         self.window.set_library(lib)
-        self.runner.run(lambda: _warm_up(lib), self._warmed)   # the model and indexes, before the first keystroke
+        self.runner.run(lib.warm_up, self._warmed)   # the model and indexes, before the first keystroke
         self.queries = QueryServer(lib)
         if not self.queries.start():
             self.queries = None   # another Seekwise answers them, or no private folder: they search alone
@@ -434,12 +434,6 @@ class SeekwiseApp(QObject):
         if self._status_again:
             self._status_again = False
             self.refresh_status()
-
-
-def _warm_up(lib: Library) -> None:
-    lib.encoder.get().embed_query("warm up")
-    lib.derived.current_ann()
-    lib.derived.current_lexical()
 
 
 if __name__ == "__main__":

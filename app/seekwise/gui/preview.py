@@ -17,8 +17,6 @@ from seekwise.core.search import Passage
 from seekwise.gui import theme
 from seekwise.gui.results import friendly_date, short_folder
 
-CONTEXT_CHARS = 6000     # of text either side of the passage (a whole page, for a PDF)
-
 
 @dataclass
 class PreviewDoc:
@@ -34,45 +32,11 @@ class PreviewDoc:
 
 
 def load_context(lib: Library, path: str, passage: Passage) -> PreviewDoc:
-    """Lay the file's chunks back on their character offsets around the passage (pool thread)."""
-    rec = lib.store.get_file(path)
-    doc = PreviewDoc(path, page=passage.page, line=passage.line,
-                     mtime=rec.mtime_ns / 1e9 if rec else None, size=rec.size if rec else 0)
-    chunks = lib.store.get_chunks(rec.chunk_ids) if rec else []
-    if passage.page:
-        chunks = [ch for ch in chunks if ch.page == passage.page or ch.id == passage.chunk_id]
-    chunks = [ch for ch in chunks
-              if ch.end >= passage.start - CONTEXT_CHARS and ch.start <= passage.end + CONTEXT_CHARS]
-    chunks.sort(key=lambda ch: (ch.start, ch.id))
-    if not any(ch.id == passage.chunk_id for ch in chunks):
-        doc.text, doc.passage_span = passage.text, (0, len(passage.text))
-        doc.marks = list(passage.marks)
-        doc.note = "The file changed since it was indexed." if rec is None else ""
-        return doc
-    parts: list[str] = []
-    length = 0
-    cursor = None            # the file offset the text so far reaches
-    for ch in chunks:
-        exact = len(ch.text) == ch.end - ch.start
-        if cursor is None or not exact:
-            piece = ch.text if cursor is None else "\n\n" + ch.text
-            offset = 0 if cursor is None else 2
-        elif ch.start >= cursor:
-            gap = ch.start - cursor
-            piece = ("\n\n" if gap > 1 else " " if gap else "") + ch.text
-            offset = len(piece) - len(ch.text)
-        else:                # overlaps what we have: add only the new tail
-            piece = ch.text[cursor - ch.start:]
-            offset = -(cursor - ch.start)
-        if ch.id == passage.chunk_id:
-            begin = length + offset
-            doc.passage_span = (begin, begin + len(ch.text))
-            doc.marks = [(begin + s, begin + e) for s, e in passage.marks]
-        parts.append(piece)
-        length += len(piece)
-        cursor = ch.end if cursor is None else max(cursor, ch.end)
-    doc.text = "".join(parts)
-    return doc
+    """The passage in the text around it, as the library rebuilds it from the index (pool thread)."""
+    context = lib.passage_context(path, passage)
+    return PreviewDoc(path, context.text, context.passage_span, context.marks, page=passage.page,
+                      line=passage.line, mtime=context.mtime, size=context.size,
+                      note="" if context.in_library else "The file changed since it was indexed.")
 
 
 _HARD_WRAP = re.compile(r"(?<=[^\n]{50})\n(?=[^\n\s\d#*>|-])")

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from seekwise.core.library import Library
-from seekwise.core.query import parse_query
-from seekwise.core.search import GOOD_MATCH, SENTENCE_MATCH, Hit, Passage, SearchFilters, good_matches, mark_passages, snippet
+from seekwise.core.search import GOOD_MATCH, Hit, Passage, SearchFilters, good_matches, snippet
 from seekwise.gui.workers import Runner
 
 log = logging.getLogger(__name__)
@@ -75,15 +74,13 @@ def run_search(lib: Library, request: SearchRequest, k: int = RESULTS) -> Search
     Marking the sentence closest in meaning costs a model call over every unmarked passage (50-150
     ms), ten times the search itself, so it comes after, in `refine_marks`: results show at once."""
     started = time.perf_counter()
-    parsed = parse_query(request.query)
-    hits = lib.search(request.query, k=k, mode=request.mode, filters=request.filters, mark=False)
-    hits = mark_passages(hits, parsed.highlight_words(), parsed.phrases, None)
+    hits = lib.search(request.query, k=k, mode=request.mode, filters=request.filters, closest_sentence=False)
+    modified = lib.modified([hit.path for hit in hits])
     rows = []
     good = len(good_matches(hits))
     for i, hit in enumerate(hits):
-        rec = lib.store.get_file(hit.path)
         divider = (NO_GOOD_MATCH if not good else WEAKER) if i == good else ""
-        rows.append(_row(hit, rec.mtime_ns / 1e9 if rec else None, divider))
+        rows.append(_row(hit, modified[hit.path], divider))
     answer = SearchAnswer(request, rows, time.perf_counter() - started)
     answer.refined = request.mode == "lexical" or all(r.marks for r in rows[:REFINE_TOP])
     return answer
@@ -102,22 +99,8 @@ def refine_marks(lib: Library, answer: SearchAnswer) -> SearchAnswer:
     rows = list(answer.rows)
     todo = [i for i, r in enumerate(rows[:REFINE_TOP]) if not r.marks]
     if todo:
-        encoder = lib.encoder.get()
-        vector = encoder.embed_query(parse_query(answer.request.query).text)
-
-        def closest(passages: list[list[str]]) -> list[int]:
-            flat = [sentence for sentences in passages for sentence in sentences]
-            scores = encoder.embed_documents(flat) @ vector if flat else []
-            out, pos = [], 0
-            for sentences in passages:
-                part = scores[pos:pos + len(sentences)]
-                best = int(max(range(len(part)), key=lambda j: part[j])) if len(part) else -1
-                out.append(best if best >= 0 and part[best] >= SENTENCE_MATCH else -1)
-                pos += len(sentences)
-            return out
-
         hits = [Hit(rows[i].path, rows[i].score, rows[i].passage, relevance=rows[i].relevance) for i in todo]
-        for i, hit in zip(todo, mark_passages(hits, [], [], closest)):
+        for i, hit in zip(todo, lib.mark_closest(answer.request.query, hits)):
             rows[i] = _row(hit, rows[i].mtime, rows[i].divider)
     refined = SearchAnswer(answer.request, rows, answer.seconds)
     refined.refined = True

@@ -4,8 +4,7 @@ the dialog calls them off the GUI thread."""
 
 from __future__ import annotations
 
-from seekwise.core.embedding import ModelManifest, resolve_model
-from seekwise.core.ignore import IgnoreRules
+from seekwise.core.frontend import IgnoreRules, ModelManifest, check_model
 from seekwise.core.library import Library
 from seekwise.core.paths import LibraryPaths
 from seekwise.core.service import IndexService
@@ -38,7 +37,7 @@ class LibraryBackend:
 
     def check_model(self, spec: str) -> ModelManifest:
         """The manifest of a model id or folder; raises ModelError with the reason when unusable."""
-        return resolve_model(spec, self.library.paths.models)
+        return self.library.check_model(spec)
 
     def apply_rules(self, rules: IgnoreRules) -> None:
         """New exclusions and file types: rescans every folder so the library follows them."""
@@ -74,17 +73,17 @@ class NoLibraryBackend:
         self.problem = f"The library did not open: {problem}"
         self.library = None
         self.service = None
-        self._models = LibraryPaths.resolve(data_dir).models
+        self._data_dir = LibraryPaths.resolve(data_dir).root
 
     def roots(self) -> list[str]:
         return []
 
     def model(self) -> ModelManifest:
         """Nothing is in use: the bundled (default) model, what the dialog's 'bundled' choice means."""
-        return resolve_model(None, self._models)
+        return check_model(None, self._data_dir)
 
     def check_model(self, spec: str) -> ModelManifest:
-        return resolve_model(spec, self._models)
+        return check_model(spec, self._data_dir)
 
     def apply_rules(self, rules: IgnoreRules) -> None:
         pass          # read from the settings file when the library opens

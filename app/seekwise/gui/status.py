@@ -6,9 +6,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from seekwise.core.library import LibraryStatus
+from seekwise.core.library import FileStatus, LibraryStatus
 from seekwise.core.service import ServiceState, ServiceStatus
-from seekwise.core.store import FileStatus
 from seekwise.core.wording import percent, plural
 
 

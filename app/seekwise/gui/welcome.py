@@ -10,8 +10,7 @@ from PySide6.QtCore import QStandardPaths, Qt, Signal
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QVBoxLayout, QWidget)
 
-from seekwise.core.extract.registry import is_supported
-from seekwise.core.scanner import scan
+from seekwise.core.frontend import count_files
 from seekwise.gui import theme
 from seekwise.gui.icons import app_icon
 from seekwise.gui.results import short_folder
@@ -41,9 +40,8 @@ class Estimate:
 
 def estimate(folders: list[str], cancel: threading.Event) -> Estimate:
     """Walk with the indexer's own scanner and ignore rules (pool thread); stops when cancelled."""
-    result = scan(folders, cancelled=cancel.is_set)
-    readable = sum(1 for f in result.files if is_supported(f.path))
-    return Estimate(readable, len(result.files) - readable, not cancel.is_set())
+    count = count_files(folders, cancelled=cancel.is_set)
+    return Estimate(count.readable, count.other, not cancel.is_set())
 
 
 class WelcomeView(QWidget):

@@ -7,9 +7,8 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QLineEdit, QListView, QMainWindow, QMenu,
                                QSplitter, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
-from seekwise.core.library import Library, LibraryStatus
+from seekwise.core.library import FileStatus, Library, LibraryStatus
 from seekwise.core.service import ServiceState, ServiceStatus
-from seekwise.core.store import FileStatus
 from seekwise.core.wording import percent, plural
 from seekwise.gui import desktop, theme
 from seekwise.gui.filters import FiltersBar
