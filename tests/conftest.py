@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,3 +43,28 @@ def library(tmp_path):
     lib = Library(tmp_path / "lib", threads=2)
     yield lib
     lib.close()
+
+
+@pytest.fixture
+def log_folder(tmp_path, monkeypatch) -> Path:
+    """A private XDG_STATE_HOME: the log folder (and crash reports) is platformdirs' user log folder under it."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    return tmp_path / "state" / "seekwise" / "log"
+
+
+@contextmanager
+def seekwise_logs_at_info(name: str) -> Iterator[None]:
+    """Seekwise's loggers into the log file `name` at INFO for the block, as the app sets them."""
+    from seekwise import logfile
+
+    handler = logfile.file_handler(name, logging.INFO)
+    ours = logging.getLogger("seekwise")
+    saved = ours.level
+    ours.setLevel(logging.INFO)
+    ours.addHandler(handler)
+    try:
+        yield
+    finally:
+        ours.removeHandler(handler)
+        ours.setLevel(saved)
+        handler.close()

@@ -17,12 +17,7 @@ from seekwise.gui import qt_messages
 from seekwise.gui.status import ProblemsDialog
 from tests.gui.conftest import DEPOSIT_QUERY, search
 from tests.gui.test_search_window import catch_file_urls
-
-
-@pytest.fixture
-def log_folder(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    return tmp_path / "state" / "seekwise" / "log"
+from tests.conftest import seekwise_logs_at_info
 
 
 @pytest.fixture
@@ -85,19 +80,10 @@ def test_show_log_opens_the_folder_that_holds_the_log(qtbot, log_folder):
 
 
 def test_a_search_in_the_window_leaves_no_query_words_in_the_log(qtbot, app, log_folder):
-    handler = logfile.file_handler("seekwise-gui", logging.INFO)
-    ours = logging.getLogger("seekwise")
-    saved = ours.level
-    ours.setLevel(logging.INFO)
-    ours.addHandler(handler)
-    try:
+    with seekwise_logs_at_info("seekwise-gui"):
         logging.getLogger("seekwise.gui.test").info("searching now")
         answer = search(qtbot, app.window, DEPOSIT_QUERY)
         assert answer.rows[0].name == "tenancy-agreement.txt"
-    finally:
-        ours.removeHandler(handler)
-        ours.setLevel(saved)
-        handler.close()
     text = (log_folder / "seekwise-gui.log").read_text().lower()
     assert "searching now" in text
     for word in ("security", "money", "move out", "bond", "shorthold"):
