@@ -42,7 +42,9 @@ RELEASE_SECONDS = 0.5         # a writer hands its mapped store pages back at mo
                               # the kernel maps 16 cached neighbours per page read: 5 s let 200 MB build up),
 RELEASE_ROWS = 4096           # and a full scan every so many records (16384 let 60 MB of passages build up)
 VECTOR_SLICE = 8192           # vectors an ANN rebuild reads at a time, never all
-RELEASE_KEYS = 256            # vectors per LMDB call; a longer read hands the map back after each (<= 16 MB)
+RELEASE_KEYS = 512            # vectors per LMDB call; a longer read hands the map back after each (<= 32 MB)
+BULK_KEYS = 256               # the same for an index rebuild's slices (<= 16 MB: the run's peak); a search's
+BULK_READ = 2048              # reads (under this many vectors) keep 512: releasing costs them 1-3 ms
 # LMDB errors that mean the file is not what LMDB wrote: damage, never a bug of ours.
 _DAMAGE = (lmdb.CorruptedError, lmdb.PageNotFoundError, lmdb.InvalidError, lmdb.VersionMismatchError,
            lmdb.PanicError)
@@ -477,9 +479,11 @@ class Store:
         with self.read() as txn:
             cur = txn.cursor(db=self.vectors)
             # A catch-up reads every vector: in slices, and its random keys (the kernel maps 16 cached
-            # neighbours of each page read) hand the map back every RELEASE_KEYS, or all of it stays.
-            for start in range(0, len(keys), RELEASE_KEYS):
-                part = keys[start:start + RELEASE_KEYS]
+            # neighbours of each page read) hand the map back every RELEASE_KEYS (BULK_KEYS in a rebuild),
+            # or all of it stays.
+            step = BULK_KEYS if len(keys) > BULK_READ else RELEASE_KEYS
+            for start in range(0, len(keys), step):
+                part = keys[start:start + step]
                 pairs = cur.getmulti(part)
                 if len(pairs) == len(part):  # all present (the usual case): one copy, no per-row work
                     out[start:start + len(part)] = np.frombuffer(b"".join(raw for _, raw in pairs),
