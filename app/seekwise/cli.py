@@ -250,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the one place that turns a surprise into a line and a log
+        if isinstance(exc.__cause__, KeyboardInterrupt):   # a C extension's start cut short by Ctrl+C
+            print("\nseekwise: interrupted; what was indexed so far is kept.", file=sys.stderr)
+            return EXIT_INTERRUPTED
         return crashlog.report("seekwise", exc, show_traceback=bool(getattr(args, "verbose", False)))
 
 

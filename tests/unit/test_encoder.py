@@ -133,3 +133,25 @@ def test_the_pool_threads_do_not_spin_after_a_run(encoder):
     options = encoder._session.get_session_options()
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     assert options.intra_op_num_threads == 2
+
+
+def test_ctrl_c_while_onnxruntime_starts_is_an_interrupt_not_an_error(manifest, monkeypatch):
+    """A SIGINT that lands inside the extension's start surfaces as ImportError('initialization
+    failed') caused by KeyboardInterrupt: `seekwise index` must say 'interrupted', not 'unexpected'."""
+    import builtins
+
+    from seekwise.core.embedding.encoder import load_session
+
+    real_import = builtins.__import__
+
+    def cut_short(name, *args, **kwargs):  # noqa: ANN001, ANN202
+        if name == "onnxruntime":
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt as stop:
+                raise ImportError("initialization failed") from stop
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        load_session(manifest, 1, verify=False)

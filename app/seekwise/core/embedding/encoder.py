@@ -136,7 +136,12 @@ def load_session(manifest: ModelManifest, threads: int, verify: bool = True,  # 
                  record: Path | None = None):
     """The model's ONNX Runtime session, its files checked first (verify_files: hashed once, then
     remembered in `record` while they stay the same)."""
-    import onnxruntime as ort
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):   # Ctrl+C while its extension started: an
+            raise KeyboardInterrupt from None               # interrupt, not a broken install
+        raise
 
     _no_telemetry(ort)
     if verify:
