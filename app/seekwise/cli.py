@@ -1,4 +1,5 @@
-"""`seekwise index|watch|search|status|bench|eval`: the command line over the same library facade the GUI uses."""
+"""`seekwise index|watch|search|status|repair|eval|gui|bench|bench-vectors`: the command line over the same
+library facade the GUI uses."""
 
 from __future__ import annotations
 

@@ -135,7 +135,7 @@ def verify_files(manifest: ModelManifest, record: Path | None = None) -> None:
     """Check the weights and tokenizer are the ones the manifest names, with a message that says which is wrong.
 
     Hashing the 23 MB of weights took 70-90 ms of every start, so a file that hashed right is
-    remembered in `record` (a library keeps it beside its vector index: LibraryPaths.verified_models;
+    remembered in `record` (a library keeps it at its root: LibraryPaths.verified_models;
     None: hashed every time) with its size, mtime, ctime, inode and
     device and the hash it matched; while those stay the same it is not read again. Any change to the
     file changes one of them, and it is hashed again (a file changed in the last RACY_NS is never
