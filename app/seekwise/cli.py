@@ -242,8 +242,7 @@ def main(argv: list[str] | None = None) -> int:
             exit_at_once(code)
         return code
     except (KeyboardInterrupt, Interrupted):
-        print("\nseekwise: interrupted; what was indexed so far is kept.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _interrupted()
     except SeekwiseError as exc:
         print(f"seekwise: {exc}", file=sys.stderr)
         return EXIT_NOTHING
@@ -252,9 +251,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the one place that turns a surprise into a line and a log
         if isinstance(exc.__cause__, KeyboardInterrupt):   # a C extension's start cut short by Ctrl+C
-            print("\nseekwise: interrupted; what was indexed so far is kept.", file=sys.stderr)
-            return EXIT_INTERRUPTED
+            return _interrupted()
         return crashlog.report("seekwise", exc, show_traceback=bool(getattr(args, "verbose", False)))
+
+
+def _interrupted() -> int:
+    print("\nseekwise: interrupted; what was indexed so far is kept.", file=sys.stderr)
+    return EXIT_INTERRUPTED
 
 
 _SHORT_OPTION = re.compile(r"-[kvh]|-k\d+")   # search's own short options: -k 5, -k5, -v, -h

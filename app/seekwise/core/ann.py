@@ -17,7 +17,7 @@ import numpy as np
 
 from seekwise.core.errors import DiskFull, StoreError
 from seekwise.core.paths import make_folder
-from seekwise.core.store import VECTOR_SLICE, Store, release_mapped_pages
+from seekwise.core.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -161,13 +161,9 @@ class AnnIndex:
             self._reserve(len(missing))
         del live
         added = 0
-        for start in range(0, len(missing), VECTOR_SLICE):   # a rebuild: never every vector at once
-            part = missing[start:start + VECTOR_SLICE]
-            vecs = store.get_vectors(model_version, (digests[i] for i in part), self.settings.dims)
-            have = ~np.isnan(vecs).any(axis=1)
-            self.add(ids[part][have], vecs[have])
-            added += int(have.sum())
-            release_mapped_pages(store.path)
+        for part, vecs in store.vectors_in_slices(model_version, ids, digests, missing, self.settings.dims):
+            self.add(part, vecs)
+            added += len(part)
         return added, len(stale)
 
     def _reserve(self, more: int) -> None:

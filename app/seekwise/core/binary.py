@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from seekwise.core.ann import saving
-from seekwise.core.store import VECTOR_SLICE, Store, release_mapped_pages
+from seekwise.core.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -120,13 +120,9 @@ class BinaryIndex:
             self.remove(stale)
             missing_pos = np.flatnonzero(~np.isin(ids, self.ids))
         added = 0
-        for start in range(0, len(missing_pos), VECTOR_SLICE):   # a rebuild: never every vector at once
-            part = missing_pos[start:start + VECTOR_SLICE]
-            vecs = store.get_vectors(self.model_version, (digests[i] for i in part), self.dims)
-            have = ~np.isnan(vecs).any(axis=1)
-            self.add(ids[part][have], vecs[have])
-            added += int(have.sum())
-            release_mapped_pages(store.path)
+        for part, vecs in store.vectors_in_slices(self.model_version, ids, digests, missing_pos, self.dims):
+            self.add(part, vecs)
+            added += len(part)
         return added, len(stale)
 
     # -- queries -------------------------------------------------------------------------------

@@ -497,6 +497,18 @@ class Store:
                     release_mapped_pages(self.path)
         return out
 
+    def vectors_in_slices(self, model_version: str, ids: np.ndarray, digests: list[bytes], positions: np.ndarray,
+                          dims: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(chunk ids, vectors) for the chunks at `positions` of (ids, digests), VECTOR_SLICE at a time
+        and only those that have a vector: what a vector index rebuilds from, never every vector at
+        once, the map handed back after each slice."""
+        for start in range(0, len(positions), VECTOR_SLICE):
+            part = positions[start:start + VECTOR_SLICE]
+            vecs = self.get_vectors(model_version, (digests[i] for i in part), dims)
+            have = ~np.isnan(vecs).any(axis=1)
+            yield ids[part][have], vecs[have]
+            release_mapped_pages(self.path)
+
     def missing_vectors(self, model_version: str, digests: Iterable[bytes]) -> set[bytes]:
         """The digests without a vector for this model. Every lookup maps the leaf holding the vector:
         over a whole library that is the whole table, so the map is handed back as it goes."""
