@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from seekwise.core import ann as ann_module
 from seekwise.core import extract, store as store_module
 from seekwise.core.ann import AnnIndex, AnnSettings
 from seekwise.core.extract import isolate
@@ -32,7 +31,7 @@ def test_a_long_vector_read_in_released_slices_returns_every_row_in_order(tmp_pa
 
 
 def test_an_ann_rebuilt_in_slices_holds_every_vector(tmp_path, monkeypatch):
-    monkeypatch.setattr(ann_module, "VECTOR_SLICE", 7)
+    monkeypatch.setattr(store_module, "VECTOR_SLICE", 7)   # the slices Store.vectors_in_slices reads
     st, _, vecs = _library(tmp_path, 50)
     ann = AnnIndex(tmp_path / "ann", AnnSettings("m", DIMS), ef=64)
     assert ann.reconcile(st, "m") == (50, 0)
