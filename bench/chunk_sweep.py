@@ -40,8 +40,10 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_CONFIGS = "128/32,128/16,128/0,192/32,192/16,192/0,256/32,256/16,256/0"
 
 
-def parse_configs(text: str) -> list[tuple[int, int]]:
-    return [(int(a), int(b)) for a, b in (c.split("/") for c in text.split(",") if c.strip())]
+def parse_configs(text: str) -> list[tuple[int, int, bool]]:
+    """TARGET/OVERLAP, with an 'x' after it for passages read with their file name and headings."""
+    return [(int(a), int(b.rstrip("x")), b.endswith("x"))
+            for a, b in (c.strip().split("/") for c in text.split(",") if c.strip())]
 
 
 class MemoEncoder:
@@ -76,9 +78,10 @@ class MemoEncoder:
         return np.stack([np.frombuffer(found[k], dtype=np.float32) for k in keys])
 
 
-def open_library(folder: Path, target: int, overlap: int, work: Path) -> tuple[Library, MemoEncoder]:
+def open_library(folder: Path, target: int, overlap: int, work: Path,
+                 context: bool = False) -> tuple[Library, MemoEncoder]:
     lib = Library(folder)
-    lib.chunk_target, lib.chunk_overlap = target, overlap
+    lib.chunk_target, lib.chunk_overlap, lib.chunk_context = target, overlap, context
     memo = MemoEncoder(Encoder(lib.manifest), work / "vectors.sqlite")
     lib.encoder = Lazy(lambda: memo)
     return lib, memo
@@ -91,6 +94,7 @@ def documents(corpus: Path, cache: Path) -> list[tuple[str, str, str, tuple[int,
     if cache.exists():
         return pickle.loads(cache.read_bytes())
     out = []
+    isolator = isolate.Isolator()
     for path in sorted(p for p in corpus.rglob("*") if p.is_file()):
         family = extract.family_for(path)
         if family is None:
@@ -98,7 +102,7 @@ def documents(corpus: Path, cache: Path) -> list[tuple[str, str, str, tuple[int,
         limit = extract.size_limit(family, 32 << 20)
         try:
             if family.isolated:
-                doc, _, _ = isolate.shared().extract_file(str(path), family, limit)
+                doc, _, _ = isolator.extract_file(str(path), family, limit)
             else:
                 doc = extract.extract(str(path), reading.read_file(str(path), limit), family)
         except (extract.ExtractionError, extract.Unsupported):
@@ -118,18 +122,18 @@ def cmd_count(args: argparse.Namespace) -> None:
     print(f"{len(docs)} documents from {args.corpus} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     print(f"{'config':>8} {'chunks':>8} {'tokens':>10} {'+specials':>10} {'mean':>6} {'p90':>5} {'vs 128/32':>9}")
     base = None
-    for target, overlap in parse_configs(args.configs):
-        chunker = Chunker(counter, counter.budget, target, overlap, tokenizer_tag=counter.tag)
+    for target, overlap, context in parse_configs(args.configs):
+        chunker = Chunker(counter, counter.budget, target, overlap, tokenizer_tag=counter.tag, context=context)
         lengths: list[int] = []
-        for _, text, kind, pages in docs:
+        for rel, text, kind, pages in docs:
             if text.strip():
                 chunks = chunker.chunk(text, kind, pages)
-                lengths += counter([c.text for c in chunks])
+                lengths += counter(chunker.embedding_texts(rel, kind, [(c.start, c.end, c.text) for c in chunks]))
         tokens = sum(lengths)
         work = tokens + 2 * len(lengths)
         base = base or work
         lengths.sort()
-        print(f"{target:>4}/{overlap:<3} {len(lengths):>8} {tokens:>10} {work:>10} "
+        print(f"{target:>4}/{overlap:<2}{'x' if context else ' '} {len(lengths):>8} {tokens:>10} {work:>10} "
               f"{tokens / len(lengths):>6.1f} {lengths[int(0.9 * len(lengths))]:>5} {work / base:>9.3f}", flush=True)
 
 
@@ -161,16 +165,17 @@ def cmd_realdocs(args: argparse.Namespace) -> None:
     corpus = args.corpus.resolve()
     queries, qrels = realdocs_dev()
     print(f"{len(queries)} judged dev queries over {corpus}", file=sys.stderr)
-    for target, overlap in parse_configs(args.configs):
+    for target, overlap, context in parse_configs(args.configs):
         work = Path(args.work)
         work.mkdir(parents=True, exist_ok=True)
-        lib, memo = open_library(work / f"real-{corpus.name}-{target}-{overlap}", target, overlap, work)
+        lib, memo = open_library(work / f"real-{corpus.name}-{target}-{overlap}{'x' * context}", target, overlap,
+                                 work, context)
         with lib:
             t0 = time.perf_counter()
             lib.index([corpus])
             took = time.perf_counter() - t0
             chunks = lib.store.counts()["chunks"]
-            row = {"config": f"{target}/{overlap}", "chunks": chunks, "embedded": memo.embedded,
+            row = {"config": f"{target}/{overlap}{'x' * context}", "chunks": chunks, "embedded": memo.embedded,
                    "reused": memo.reused, "index_s": round(took, 1)}
             for mode in ("dense", "hybrid", "lexical"):
                 figures = np.zeros(3)
@@ -193,13 +198,13 @@ def cmd_nfcorpus(args: argparse.Namespace) -> None:
     work = Path(args.work)
     docs_dir = work / "nfcorpus-docs"
     doc_of = write_corpus(data, docs_dir)
-    for target, overlap in parse_configs(args.configs):
-        lib, memo = open_library(work / f"nf-{target}-{overlap}", target, overlap, work)
+    for target, overlap, context in parse_configs(args.configs):
+        lib, memo = open_library(work / f"nf-{target}-{overlap}{'x' * context}", target, overlap, work, context)
         with lib:
             t0 = time.perf_counter()
             lib.index([docs_dir])
             took = time.perf_counter() - t0
-            row = {"config": f"{target}/{overlap}", "chunks": lib.store.counts()["chunks"],
+            row = {"config": f"{target}/{overlap}{'x' * context}", "chunks": lib.store.counts()["chunks"],
                    "embedded": memo.embedded, "reused": memo.reused, "index_s": round(took, 1)}
             for name in ("hybrid", "hnsw", "exact", "bm25"):
                 mode, dense = MODES[name]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seekwise.core.extract.base import page_at
+from seekwise.core.headings import CONTEXT_TOKENS, Passage, embedding_texts
 
 CHUNKING_VERSION = "c1"
 # Passage size and the most a passage repeats of the one before it, in tokens: both are in every
@@ -18,6 +19,10 @@ CHUNKING_VERSION = "c1"
 # (bench/chunk_sweep.py).
 TARGET_TOKENS = 128
 OVERLAP_TOKENS = 0
+# Whether the model reads each passage after its file's name and heading path (core/headings.py).
+# Off until the figures say so: it adds ~10 % tokens to embed (bench/chunk_sweep.py count, 128/0x)
+# and re-embeds every library; compare with `bench/chunk_sweep.py realdocs CORPUS --configs 128/0,128/0x`.
+CONTEXT = False
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
@@ -56,7 +61,9 @@ class Chunker:
     """Packs structural units greedily up to `target` tokens; never returns a chunk over `budget`."""
 
     def __init__(self, count_tokens: TokenCounter, budget: int, target: int = TARGET_TOKENS,
-                 overlap: int = OVERLAP_TOKENS, tokenizer_tag: str = "") -> None:
+                 overlap: int = OVERLAP_TOKENS, tokenizer_tag: str = "", context: bool = False) -> None:
+        if context:
+            budget -= CONTEXT_TOKENS   # room for the file name and headings the model reads first
         if budget < 8:
             raise ValueError("token budget too small to chunk with")
         self.count_tokens = count_tokens
@@ -64,12 +71,21 @@ class Chunker:
         self.budget = budget
         self.target = min(target, budget)
         self.overlap = overlap
+        self.context = context
         self._starts: np.ndarray | None = None
 
     @property
     def version(self) -> str:
         """Part of every vector key: new chunking rules mean new chunks, never stale ones."""
-        return f"{CHUNKING_VERSION}-t{self.target}-o{self.overlap}-b{self.budget}-{self.tokenizer_tag}"
+        return (f"{CHUNKING_VERSION}-t{self.target}-o{self.overlap}-b{self.budget}"
+                f"{'-x' if self.context else ''}-{self.tokenizer_tag}")
+
+    def embedding_texts(self, path: str, kind: str, passages: Sequence[Passage]) -> list[str]:
+        """What the model reads for each of a file's passages (all of them, in order): with context,
+        the file's name and heading path before each; without, the passage alone."""
+        if not self.context:
+            return [text for _, _, text in passages]
+        return embedding_texts(path, kind in _STRUCTURED_KINDS, passages, self.count_tokens)
 
     def chunk(self, text: str, kind: str = "text", page_starts: Sequence[int] = ()) -> list[Chunk]:
         """Chunks of `text`; with `page_starts` (where each page begins) each knows its page, and a
