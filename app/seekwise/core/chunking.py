@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seekwise.core.extract.base import page_at
-from seekwise.core.headings import CONTEXT_TOKENS, Passage, embedding_texts
+from seekwise.core.headings import CONTEXT_TOKENS, FENCE, HEADING, LINE, Passage, embedding_texts
 
 CHUNKING_VERSION = "c1"
 # Passage size and the most a passage repeats of the one before it, in tokens: both are in every
@@ -26,9 +26,6 @@ CONTEXT = False
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
-_LINE = re.compile(r"[^\n]*\n|[^\n]+")
-_HEADING = re.compile(r"#{1,6}\s+\S")
-_FENCE = re.compile(r"\s{0,3}(```|~~~)")
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+|\n")
 _SPACE = re.compile(r"\s+")
 # Kinds whose extractors write '#' headings and fences the chunker may trust (plain text may start a
@@ -119,10 +116,10 @@ class Chunker:
                 units.append(_Unit(start, end))
                 start = None
 
-        for m in _LINE.finditer(text):
+        for m in LINE.finditer(text):
             line = m.group()
             blank = not line.strip()
-            if structured and _FENCE.match(line):
+            if structured and FENCE.match(line):
                 if not in_fence:
                     close(m.start())
                     start = m.start()
@@ -134,7 +131,7 @@ class Chunker:
                 continue
             if blank:
                 close(m.start())
-            elif structured and _HEADING.match(line):
+            elif structured and HEADING.match(line):
                 close(m.start())
                 units.append(_Unit(m.start(), m.end(), heading=True))
             elif start is None:

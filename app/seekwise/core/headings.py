@@ -18,9 +18,10 @@ from pathlib import PurePath
 CONTEXT_TOKENS = 32
 HEADING_CHARS = 80       # one heading's share of the context, at most
 
-_LINE = re.compile(r"[^\n]*\n|[^\n]+")
-_HEADING = re.compile(r"(#{1,6})\s+(\S.*)")
-_FENCE = re.compile(r"\s{0,3}(```|~~~)")
+# How extractors of structured kinds write a line, a heading and a code fence (the chunker splits on them).
+LINE = re.compile(r"[^\n]*\n|[^\n]+")
+HEADING = re.compile(r"(#{1,6})\s+(\S.*)")
+FENCE = re.compile(r"\s{0,3}(```|~~~)")
 _TRAILER = re.compile(r"[\s#¶]+$")   # "## Files¶" (Sphinx's anchor), "## Title ##"
 _SPACE = re.compile(r"\s+")
 
@@ -44,12 +45,12 @@ def heading_paths(passages: Sequence[Passage], structured: bool) -> list[tuple[s
         out.append(tuple(h for _, h in stack))
         if not structured:
             continue
-        for m in _LINE.finditer(text, max(0, seen - start)):
+        for m in LINE.finditer(text, max(0, seen - start)):
             line = m.group()
-            if _FENCE.match(line):
+            if FENCE.match(line):
                 in_fence = not in_fence
                 continue
-            heading = None if in_fence else _HEADING.match(line)
+            heading = None if in_fence else HEADING.match(line)
             if heading:
                 words = _SPACE.sub(" ", _TRAILER.sub("", heading.group(2)))[:HEADING_CHARS].strip()
                 level = len(heading.group(1))
