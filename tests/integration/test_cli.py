@@ -101,12 +101,14 @@ def test_ctrl_c_in_the_meaning_phase_keeps_keywords_and_the_next_index_resumes(t
     much meaning covers, and the next `index` embeds only what is left."""
     import signal
     docs, data = tmp_path / "docs", tmp_path / "lib"
-    write_notes(docs, [f"note-{n:02d}.txt" for n in range(40)])   # a meaning phase of some seconds
+    # A meaning phase of several batches (720 passages, BATCH_MISSES 256 a batch): the interrupt lands
+    # while an early batch runs and stops the run before the next; with one batch it could finish.
+    write_notes(docs, [f"note-{n:03d}.txt" for n in range(120)])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), SEEKWISE_DATA_DIR=str(data))
     proc = subprocess.Popen([sys.executable, "-m", "seekwise", "index", "--threads", "1", str(docs)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = proc.stderr.readline()          # not a terminal: one line as each phase ends
-    assert first.startswith("keywords: 40 files in "), first
+    assert first.startswith("keywords: 120 files in "), first
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
@@ -114,12 +116,12 @@ def test_ctrl_c_in_the_meaning_phase_keeps_keywords_and_the_next_index_resumes(t
     assert "Traceback" not in err
 
     st = json.loads(cli("status", "--json", data_dir=data).stdout)
-    assert st["keyword_files"] == 40 and st["chunks"] >= 100
+    assert st["keyword_files"] == 120 and st["chunks"] >= 100
     assert st["chunks_without_vectors"] > 0
     assert st["chunks_with_vectors"] + st["chunks_without_vectors"] == st["chunks"]
     assert st["meaning_share"] == st["chunks_with_vectors"] / st["chunks"]
     text = cli("status", data_dir=data).stdout
-    assert "Keywords: 40 files searchable" in text and "to embed" in text
+    assert "Keywords: 120 files searchable" in text and "to embed" in text
     found = cli("search", "--mode", "lexical", "--json", "quarry", data_dir=data)
     assert found.stdout.strip() and "meaning covers" not in found.stderr    # keywords reach every file
     hybrid = cli("search", "--json", "quarry", data_dir=data, check=False)
@@ -127,7 +129,7 @@ def test_ctrl_c_in_the_meaning_phase_keeps_keywords_and_the_next_index_resumes(t
     assert all(json.loads(line)["path"] for line in hybrid.stdout.splitlines())   # stdout stays JSON lines
 
     again = cli("index", data_dir=data)
-    assert "0 indexed, 40 unchanged" in again.stdout
+    assert "0 indexed, 120 unchanged" in again.stdout
     assert f"{st['chunks_without_vectors']:,} embedded" in again.stdout     # only what was left
     assert "by meaning (100 % of passages)" in again.stdout
     assert again.stderr.splitlines()[-1].startswith("meaning: 100 % of passages")
