@@ -81,9 +81,10 @@ def _fitted(name: str, heads: tuple[str, ...], count_tokens: Callable[[Sequence[
     parts = [name, *(h for i, h in enumerate(heads) if h != (heads[i - 1] if i else name))]
     limit = CONTEXT_TOKENS - 2
     context = " > ".join(parts)
-    while len(parts) > 2 and count_tokens([context])[0] > limit:
-        del parts[1]
-        context = " > ".join(parts)
-    while context and count_tokens([context])[0] > limit:
-        context = context[: len(context) * 3 // 4].rstrip()
+    while context and count_tokens([context])[0] > limit:   # each candidate counted once
+        if len(parts) > 2:
+            del parts[1]
+            context = " > ".join(parts)
+        else:
+            context = context[: len(context) * 3 // 4].rstrip()
     return context
