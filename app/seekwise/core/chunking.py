@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seekwise.core.extract.base import page_at
-from seekwise.core.headings import CONTEXT_TOKENS, FENCE, HEADING, LINE, Passage, embedding_texts
+from seekwise.core.headings import CONTEXT_TOKENS, FENCE, HEADING, LINE, SPACE, Passage, embedding_texts
 
 CHUNKING_VERSION = "c1"
 # Passage size and the most a passage repeats of the one before it, in tokens: both are in every
@@ -27,7 +27,6 @@ CONTEXT = False
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+|\n")
-_SPACE = re.compile(r"\s+")
 # Kinds whose extractors write '#' headings and fences the chunker may trust (plain text may start a
 # line with '# ' for other reasons).
 _STRUCTURED_KINDS = frozenset({"markdown", "html", "docx", "odt", "epub", "rst", "org", "mail"})
@@ -277,7 +276,7 @@ def _word_cuts(text: str, unit: _Unit, tokens: int, target: int) -> list[int]:
     cuts: list[int] = []
     pos = unit.start + width
     while pos < unit.end:
-        m = _SPACE.search(text, pos, unit.end)
+        m = SPACE.search(text, pos, unit.end)
         if not m:
             break
         cuts.append(m.end())

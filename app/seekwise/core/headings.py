@@ -23,7 +23,7 @@ LINE = re.compile(r"[^\n]*\n|[^\n]+")
 HEADING = re.compile(r"(#{1,6})\s+(\S.*)")
 FENCE = re.compile(r"\s{0,3}(```|~~~)")
 _TRAILER = re.compile(r"[\s#¶]+$")   # "## Files¶" (Sphinx's anchor), "## Title ##"
-_SPACE = re.compile(r"\s+")
+SPACE = re.compile(r"\s+")
 
 Passage = tuple[int, int, str]   # start, end, text: a span of the document and its text
 
@@ -52,7 +52,7 @@ def heading_paths(passages: Sequence[Passage], structured: bool) -> list[tuple[s
                 continue
             heading = None if in_fence else HEADING.match(line)
             if heading:
-                words = _SPACE.sub(" ", _TRAILER.sub("", heading.group(2)))[:HEADING_CHARS].strip()
+                words = SPACE.sub(" ", _TRAILER.sub("", heading.group(2)))[:HEADING_CHARS].strip()
                 level = len(heading.group(1))
                 stack = [(lv, h) for lv, h in stack if lv < level]
                 if words:

@@ -50,12 +50,14 @@ DENSE_BACKENDS = ("hnsw", "binary", "exact")
 
 @dataclass(frozen=True)
 class FusionSettings:
-    """Reciprocal-rank fusion: a chunk scores the sum of weight / (k + its rank) over the retrievers.
+    """How the two legs fuse. By default (method "score", fuse_scores) a chunk's cosine plus a keyword
+    boost scaled by its BM25 against the best keyword passage; "rrf" (fuse) is reciprocal-rank
+    fusion, weight / (k + rank) summed over the legs, the first default, kept to compare against.
 
-    Tuned on NFCorpus dev: every k in 30-100 and lexical weight in 0.85-1.2 gave nDCG@10 0.329-0.332,
-    so the textbook k=60 with equal weights stays. A keyword hit counts in proportion to the share of
-    the query's words it holds, and not at all below half: otherwise one shared word ("glass") in a
-    small library outranks the passage that means the query. That costs 0.001 nDCG@10 on NFCorpus.
+    RRF was tuned on NFCorpus dev: every k in 30-100 and lexical weight in 0.85-1.2 gave nDCG@10
+    0.329-0.332, so the textbook k=60 with equal weights stays. In both, a keyword hit counts in
+    proportion to the share of the query's words it holds, and not at all below half: otherwise one
+    shared word ("glass") in a small library outranks the passage that means the query.
     """
 
     k: float = 60.0
