@@ -40,10 +40,8 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_CONFIGS = "128/32,128/16,128/0,192/32,192/16,192/0,256/32,256/16,256/0"
 
 
-def parse_configs(text: str) -> list[tuple[int, int, bool]]:
-    """TARGET/OVERLAP, with an 'x' after it for passages read with their file name and headings."""
-    return [(int(a), int(b.rstrip("x")), b.endswith("x"))
-            for a, b in (c.strip().split("/") for c in text.split(",") if c.strip())]
+def parse_configs(text: str) -> list[tuple[int, int]]:
+    return [(int(a), int(b)) for a, b in (c.split("/") for c in text.split(",") if c.strip())]
 
 
 class MemoEncoder:
@@ -78,10 +76,9 @@ class MemoEncoder:
         return np.stack([np.frombuffer(found[k], dtype=np.float32) for k in keys])
 
 
-def open_library(folder: Path, target: int, overlap: int, work: Path,
-                 context: bool = False) -> tuple[Library, MemoEncoder]:
+def open_library(folder: Path, target: int, overlap: int, work: Path) -> tuple[Library, MemoEncoder]:
     lib = Library(folder)
-    lib.chunk_target, lib.chunk_overlap, lib.chunk_context = target, overlap, context
+    lib.chunk_target, lib.chunk_overlap = target, overlap
     memo = MemoEncoder(Encoder(lib.manifest), work / "vectors.sqlite")
     lib.encoder = Lazy(lambda: memo)
     return lib, memo
@@ -122,18 +119,18 @@ def cmd_count(args: argparse.Namespace) -> None:
     print(f"{len(docs)} documents from {args.corpus} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     print(f"{'config':>8} {'chunks':>8} {'tokens':>10} {'+specials':>10} {'mean':>6} {'p90':>5} {'vs 128/32':>9}")
     base = None
-    for target, overlap, context in parse_configs(args.configs):
-        chunker = Chunker(counter, counter.budget, target, overlap, tokenizer_tag=counter.tag, context=context)
+    for target, overlap in parse_configs(args.configs):
+        chunker = Chunker(counter, counter.budget, target, overlap, tokenizer_tag=counter.tag)
         lengths: list[int] = []
-        for rel, text, kind, pages in docs:
+        for _, text, kind, pages in docs:
             if text.strip():
                 chunks = chunker.chunk(text, kind, pages)
-                lengths += counter(chunker.embedding_texts(rel, kind, [(c.start, c.end, c.text) for c in chunks]))
+                lengths += counter([c.text for c in chunks])
         tokens = sum(lengths)
         work = tokens + 2 * len(lengths)
         base = base or work
         lengths.sort()
-        print(f"{target:>4}/{overlap:<2}{'x' if context else ' '} {len(lengths):>8} {tokens:>10} {work:>10} "
+        print(f"{target:>4}/{overlap:<3} {len(lengths):>8} {tokens:>10} {work:>10} "
               f"{tokens / len(lengths):>6.1f} {lengths[int(0.9 * len(lengths))]:>5} {work / base:>9.3f}", flush=True)
 
 
@@ -165,17 +162,16 @@ def cmd_realdocs(args: argparse.Namespace) -> None:
     corpus = args.corpus.resolve()
     queries, qrels = realdocs_dev()
     print(f"{len(queries)} judged dev queries over {corpus}", file=sys.stderr)
-    for target, overlap, context in parse_configs(args.configs):
+    for target, overlap in parse_configs(args.configs):
         work = Path(args.work)
         work.mkdir(parents=True, exist_ok=True)
-        lib, memo = open_library(work / f"real-{corpus.name}-{target}-{overlap}{'x' * context}", target, overlap,
-                                 work, context)
+        lib, memo = open_library(work / f"real-{corpus.name}-{target}-{overlap}", target, overlap, work)
         with lib:
             t0 = time.perf_counter()
             lib.index([corpus])
             took = time.perf_counter() - t0
             chunks = lib.store.counts()["chunks"]
-            row = {"config": f"{target}/{overlap}{'x' * context}", "chunks": chunks, "embedded": memo.embedded,
+            row = {"config": f"{target}/{overlap}", "chunks": chunks, "embedded": memo.embedded,
                    "reused": memo.reused, "index_s": round(took, 1)}
             for mode in ("dense", "hybrid", "lexical"):
                 figures = np.zeros(3)
@@ -198,13 +194,13 @@ def cmd_nfcorpus(args: argparse.Namespace) -> None:
     work = Path(args.work)
     docs_dir = work / "nfcorpus-docs"
     doc_of = write_corpus(data, docs_dir)
-    for target, overlap, context in parse_configs(args.configs):
-        lib, memo = open_library(work / f"nf-{target}-{overlap}{'x' * context}", target, overlap, work, context)
+    for target, overlap in parse_configs(args.configs):
+        lib, memo = open_library(work / f"nf-{target}-{overlap}", target, overlap, work)
         with lib:
             t0 = time.perf_counter()
             lib.index([docs_dir])
             took = time.perf_counter() - t0
-            row = {"config": f"{target}/{overlap}{'x' * context}", "chunks": lib.store.counts()["chunks"],
+            row = {"config": f"{target}/{overlap}", "chunks": lib.store.counts()["chunks"],
                    "embedded": memo.embedded, "reused": memo.reused, "index_s": round(took, 1)}
             for name in ("hybrid", "hnsw", "exact", "bm25"):
                 mode, dense = MODES[name]

@@ -10,23 +10,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from seekwise.core.extract.base import page_at
-from seekwise.core.headings import CONTEXT_TOKENS, FENCE, HEADING, LINE, SPACE, Passage, embedding_texts
 
 CHUNKING_VERSION = "c1"
 # Passage size and the most a passage repeats of the one before it, in tokens: both are in every
 # vector key (a change re-chunks and re-embeds). No overlap: NFCorpus dev nDCG@10 the same as with
 # 32 (hybrid .3323 vs .3317, dense .3031 vs .3008), 7 % fewer tokens to embed on the bench corpus
-# (bench/chunk_sweep.py).
+# (bench/chunk_sweep.py). The model reads the passage alone: a line of file name and heading path
+# before it (tried, then removed) cost meaning search on the real documents (999-file subset,
+# realdocs dev top-5 file hits: dense 0.905 -> 0.811, hybrid 0.905 -> 0.892) and 10 % more tokens.
 TARGET_TOKENS = 128
 OVERLAP_TOKENS = 0
-# Whether the model reads each passage after its file's name and heading path (core/headings.py).
-# Off until the figures say so: it adds ~10 % tokens to embed (bench/chunk_sweep.py count, 128/0x)
-# and re-embeds every library; compare with `bench/chunk_sweep.py realdocs CORPUS --configs 128/0,128/0x`.
-CONTEXT = False
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
+_LINE = re.compile(r"[^\n]*\n|[^\n]+")
+_HEADING = re.compile(r"#{1,6}\s+\S")
+_FENCE = re.compile(r"\s{0,3}(```|~~~)")
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+|\n")
+_SPACE = re.compile(r"\s+")
 # Kinds whose extractors write '#' headings and fences the chunker may trust (plain text may start a
 # line with '# ' for other reasons).
 _STRUCTURED_KINDS = frozenset({"markdown", "html", "docx", "odt", "epub", "rst", "org", "mail"})
@@ -57,9 +58,7 @@ class Chunker:
     """Packs structural units greedily up to `target` tokens; never returns a chunk over `budget`."""
 
     def __init__(self, count_tokens: TokenCounter, budget: int, target: int = TARGET_TOKENS,
-                 overlap: int = OVERLAP_TOKENS, tokenizer_tag: str = "", context: bool = False) -> None:
-        if context:
-            budget -= CONTEXT_TOKENS   # room for the file name and headings the model reads first
+                 overlap: int = OVERLAP_TOKENS, tokenizer_tag: str = "") -> None:
         if budget < 8:
             raise ValueError("token budget too small to chunk with")
         self.count_tokens = count_tokens
@@ -67,21 +66,12 @@ class Chunker:
         self.budget = budget
         self.target = min(target, budget)
         self.overlap = overlap
-        self.context = context
         self._starts: np.ndarray | None = None
 
     @property
     def version(self) -> str:
         """Part of every vector key: new chunking rules mean new chunks, never stale ones."""
-        return (f"{CHUNKING_VERSION}-t{self.target}-o{self.overlap}-b{self.budget}"
-                f"{'-x' if self.context else ''}-{self.tokenizer_tag}")
-
-    def embedding_texts(self, path: str, kind: str, passages: Sequence[Passage]) -> list[str]:
-        """What the model reads for each of a file's passages (all of them, in order): with context,
-        the file's name and heading path before each; without, the passage alone."""
-        if not self.context:
-            return [text for _, _, text in passages]
-        return embedding_texts(path, kind in _STRUCTURED_KINDS, passages, self.count_tokens)
+        return f"{CHUNKING_VERSION}-t{self.target}-o{self.overlap}-b{self.budget}-{self.tokenizer_tag}"
 
     def chunk(self, text: str, kind: str = "text", page_starts: Sequence[int] = ()) -> list[Chunk]:
         """Chunks of `text`; with `page_starts` (where each page begins) each knows its page, and a
@@ -115,10 +105,10 @@ class Chunker:
                 units.append(_Unit(start, end))
                 start = None
 
-        for m in LINE.finditer(text):
+        for m in _LINE.finditer(text):
             line = m.group()
             blank = not line.strip()
-            if structured and FENCE.match(line):
+            if structured and _FENCE.match(line):
                 if not in_fence:
                     close(m.start())
                     start = m.start()
@@ -130,7 +120,7 @@ class Chunker:
                 continue
             if blank:
                 close(m.start())
-            elif structured and HEADING.match(line):
+            elif structured and _HEADING.match(line):
                 close(m.start())
                 units.append(_Unit(m.start(), m.end(), heading=True))
             elif start is None:
@@ -276,7 +266,7 @@ def _word_cuts(text: str, unit: _Unit, tokens: int, target: int) -> list[int]:
     cuts: list[int] = []
     pos = unit.start + width
     while pos < unit.end:
-        m = SPACE.search(text, pos, unit.end)
+        m = _SPACE.search(text, pos, unit.end)
         if not m:
             break
         cuts.append(m.end())

@@ -23,7 +23,7 @@ from seekwise.core.heap import trim_heap
 from seekwise.core.ignore import IgnoreRules
 from seekwise.core.lazy import Lazy
 from seekwise.core.scanner import SeenFile, scan
-from seekwise.core.store import ChunkRecord, FileChange, FileRecord, NewChunk, Store
+from seekwise.core.store import FileChange, FileRecord, NewChunk, Store
 
 log = logging.getLogger(__name__)
 
@@ -412,28 +412,6 @@ class Indexer:
         files = sorted(self.store.iter_files(), key=lambda rec: (-rec.mtime_ns, rec.path))
         return [cid for rec in files for cid in rec.chunk_ids if cid in lacking]
 
-    def _embedding_texts(self, records: list[ChunkRecord], files: dict[str, dict[int, str]]) -> dict[bytes, str]:
-        """Digest -> the text the model reads, for a batch of passages. A passage's context comes from
-        its file's passages before it, so the whole file is read (and kept while its batches last)."""
-        chunker = self.chunker.get()
-        if not chunker.context:
-            return {c.digest: c.text for c in records}
-        out = {}
-        for c in records:
-            texts = files.get(c.path)
-            if texts is None or c.id not in texts:
-                if len(files) > 64:
-                    files.clear()
-                rec = self.store.get_file(c.path)
-                if rec is None or c.id not in rec.chunk_ids:
-                    continue   # a passage its file no longer has: nothing to embed
-                every = self.store.get_chunks(rec.chunk_ids)
-                passages = [(p.start, p.end, p.text) for p in every]
-                texts = files[c.path] = dict(zip((p.id for p in every),
-                                                 chunker.embedding_texts(c.path, rec.kind, passages)))
-            out[c.digest] = texts[c.id]
-        return out
-
     def embed_missing(self, cancel: threading.Event, report: IndexReport,
                       checkpoint: Callable[[], None] | None = None, prog: Progress | None = None,
                       notify: Callable[..., None] | None = None, vectors_at_end: bool = False) -> None:
@@ -454,7 +432,6 @@ class Indexer:
         if len(todo) >= RELEASE_WORKERS_CHUNKS:   # a long phase: an idle extraction worker waits for nothing
             isolate.shared().release_idle()
         last_rate = time.monotonic()
-        files: dict[str, dict[int, str]] = {}   # the last files' passages as the model reads them
         start = 0
         while start < len(todo):
             if cancel.is_set():
@@ -464,7 +441,7 @@ class Indexer:
             size = self.batch_misses      # read per batch: a service may change speed meanwhile
             records = self.store.get_chunks(todo[start:start + size])
             start += size
-            texts = self._embedding_texts(records, files)   # identical passages: one model call
+            texts = {c.digest: c.text for c in records}   # identical passages: one model call
             missing = self.store.missing_vectors(self.model_version, texts)
             digests = [d for d in texts if d in missing]   # in the order asked for
             if digests:

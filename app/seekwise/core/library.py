@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from seekwise.core.ann import exact_search
-from seekwise.core.chunking import CONTEXT, OVERLAP_TOKENS, TARGET_TOKENS, Chunker
+from seekwise.core.chunking import OVERLAP_TOKENS, TARGET_TOKENS, Chunker
 from seekwise.core.context import CONTEXT_CHARS, PassageContext, lay_out
 from seekwise.core.derived import DerivedIndexes
 from seekwise.core.embedding import Encoder, ModelManifest, TokenCounter, resolve_model
@@ -160,12 +160,10 @@ class Library:
 
     chunk_target = TARGET_TOKENS    # set on an instance before its first chunk to try other sizes
     chunk_overlap = OVERLAP_TOKENS
-    chunk_context = CONTEXT
 
     def _make_chunker(self) -> Chunker:
         counter = self.tokens.get()
-        return Chunker(counter, counter.budget, self.chunk_target, self.chunk_overlap, tokenizer_tag=counter.tag,
-                       context=self.chunk_context)
+        return Chunker(counter, counter.budget, self.chunk_target, self.chunk_overlap, tokenizer_tag=counter.tag)
 
     # -- roots ---------------------------------------------------------------------------------
 

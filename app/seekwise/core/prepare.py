@@ -53,6 +53,5 @@ def prepare_file(shared: tuple[Chunker, str], path: str, family: Family, limit: 
     del data
     chunks = chunker.chunk(doc.text, doc.kind, doc.page_starts) if doc.text.strip() else []
     spans = [(c.start, c.end, c.line, c.page) for c in chunks]
-    embedded = chunker.embedding_texts(path, doc.kind, [(c.start, c.end, c.text) for c in chunks])
-    digests = b"".join(text_digest(chunking_version, t) for t in embedded)
+    digests = b"".join(text_digest(chunking_version, c.text) for c in chunks)
     return "ok", doc, digest, size, spans, digests
