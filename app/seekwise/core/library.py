@@ -180,10 +180,14 @@ class Library:
         return root
 
     def remove_root(self, folder: str | os.PathLike) -> None:
+        with self.writing():
+            self.forget(self.drop_root(folder))
+
+    def drop_root(self, folder: str | os.PathLike) -> str:
+        """No longer a folder to index (its records stay until `forget`); the root as it was stored."""
         root = os.path.realpath(os.path.expanduser(os.fspath(folder)))
         self.store.put_meta("roots", [r for r in self.roots() if r != root])
-        with self.writing():
-            self.forget(root)
+        return root
 
     def forget(self, folder: str) -> int:
         """Records of a folder (no longer a root) leave the library; the caller holds `writing()`."""

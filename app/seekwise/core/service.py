@@ -212,10 +212,9 @@ class IndexService:
 
     def remove_root(self, folder: str) -> None:
         """Forget a folder: its files leave the library (done by the worker, which holds the lock)."""
-        root = os.path.realpath(os.path.expanduser(folder))
+        root = self.library.drop_root(folder)
         with self._cond:
             self._backlog.pop(root, None)
-        self.library.store.put_meta("roots", [r for r in self.library.roots() if r != root])
         self.changed([root])  # no longer under any root: the worker forgets its records
         self._restart_watcher()
 
