@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,16 @@ from seekwise.core.embedding import Encoder, TokenCounter, resolve_model
 from seekwise.core.library import Library
 
 DATA = Path(__file__).parent / "data"
+
+
+def pytest_configure(config):  # noqa: ARG001 - pytest's hook signature
+    """Ctrl+C as under a terminal, whoever started the run. A background job of a shell without job
+    control (`.ci/run &` in a script) starts with SIGINT ignored, every process it starts inherits
+    that, and Python then installs no KeyboardInterrupt handler: a test's SIGINT to a `seekwise` it
+    started would be lost. A handled signal is reset to the default at exec, an ignored one is not,
+    so with Python's own handler here every child starts as it would from a terminal."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

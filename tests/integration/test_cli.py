@@ -9,7 +9,6 @@ import sys
 
 from seekwise.core.library import Library
 from tests.integration.test_coverage import write_notes
-from tests.interrupts import interruptible
 
 
 def cli(*args, data_dir, check=True):
@@ -107,7 +106,7 @@ def test_ctrl_c_in_the_meaning_phase_keeps_keywords_and_the_next_index_resumes(t
     write_notes(docs, [f"note-{n:03d}.txt" for n in range(120)])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), SEEKWISE_DATA_DIR=str(data))
     proc = subprocess.Popen([sys.executable, "-m", "seekwise", "index", "--threads", "1", str(docs)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = proc.stderr.readline()          # not a terminal: one line as each phase ends
     assert first.startswith("keywords: 120 files in "), first
     proc.send_signal(signal.SIGINT)

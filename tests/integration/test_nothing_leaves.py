@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 
 from seekwise.core.library import Library
-from tests.interrupts import interruptible
 
 DATA = Path(__file__).parent.parent / "data"
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -304,8 +303,7 @@ def test_watch_with_edits_stays_on_the_machine(sandbox):
     cmd, trace = sandbox.traced("watch", [sys.executable, "-m", "seekwise", "watch"])
     err = sandbox.traces / "watch.stderr"
     with err.open("w") as err_file:
-        proc = subprocess.Popen(cmd, env=sandbox.env, cwd=sandbox.cwd, stdout=subprocess.DEVNULL, stderr=err_file,
-                                preexec_fn=interruptible)
+        proc = subprocess.Popen(cmd, env=sandbox.env, cwd=sandbox.cwd, stdout=subprocess.DEVNULL, stderr=err_file)
     try:
         deadline = time.monotonic() + 60
         while "watching" not in err.read_text():
