@@ -177,7 +177,7 @@ def evaluate(folder: str, split: str, modes: list[str], model: str | None, threa
                       "queries": len(data.queries), "chunks": lib.store.counts()["chunks"],
                       "index_s": round(index_s, 1),
                       "fusion": {"k": fusion.k, "dense_weight": fusion.dense_weight,
-                                 "lexical_weight": fusion.lexical_weight},
+                                 "lexical_weight": fusion.lexical_weight, "file_weight": fusion.file_weight},
                       "oversample": oversample, "modes": {}}
             for name in modes:
                 mode, dense = MODES[name]
@@ -351,7 +351,8 @@ def run_eval(args: argparse.Namespace) -> int:
     if unknown:
         print(f"seekwise: unknown mode {', '.join(unknown)}; choose from {', '.join(MODES)}", file=sys.stderr)
         return 2
-    fusion = FusionSettings(k=args.rrf_k, dense_weight=args.dense_weight, lexical_weight=args.lexical_weight)
+    fusion = FusionSettings(k=args.rrf_k, dense_weight=args.dense_weight, lexical_weight=args.lexical_weight,
+                            file_weight=args.file_weight)
     if args.corpus:
         result = evaluate_folder(args.folder, args.corpus, args.split, modes, getattr(args, "model", None),
                                  args.threads, getattr(args, "data_dir", None) or args.library, fusion,
@@ -387,5 +388,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rrf-k", type=float, default=defaults.k, help=f"fusion constant (default {defaults.k:g})")
     p.add_argument("--dense-weight", type=float, default=defaults.dense_weight)
     p.add_argument("--lexical-weight", type=float, default=defaults.lexical_weight)
+    p.add_argument("--file-weight", type=float, default=defaults.file_weight,
+                   help=f"what a file's mean passage vector adds to its score (default {defaults.file_weight:g})")
     p.add_argument("--oversample", type=positive_int(1_000), default=4, help="binary mode: candidates per wanted chunk")
     p.add_argument("--max-queries", type=positive_int(10**9), default=None, help="score only the first N judged queries")

@@ -44,10 +44,12 @@ class LargeLibrary:
         return np.argsort(-(self.matrix @ vector), kind="stable")
 
     def exact_files(self, vector: np.ndarray, keep=None, rows=None, top: int | None = None) -> list[str]:
-        """Files best first as search ranks them (search.file_score over each file's chunks), among
-        files `keep(rel)` accepts and chunk `rows`; with `top`, only the files of the best `top` such
-        chunks."""
-        from seekwise.core.search import file_score
+        """Files best first as search ranks them (search.file_score over each file's chunks, plus
+        file_weight x the cosine to the normalised mean of all its chunks), among files `keep(rel)`
+        accepts and chunk `rows`; with `top`, only the files of the best `top` such chunks."""
+        from seekwise.core.search import FusionSettings, file_score
+
+        weight = FusionSettings().file_weight
 
         cosines = self.matrix @ vector
         allowed_rows = None if rows is None else set(rows)
@@ -62,7 +64,13 @@ class LargeLibrary:
                     if rel not in scores:
                         chosen.append(rel)
                 scores.setdefault(rel, []).append(float(cosines[row]))
-        return sorted(chosen, key=lambda rel: (-file_score(scores[rel]), rel))
+        whole = {rel: self.file_mean(rel) @ vector for rel in chosen}
+        return sorted(chosen, key=lambda rel: (-(file_score(scores[rel]) + weight * whole[rel]), rel))
+
+    def file_mean(self, rel: str) -> np.ndarray:
+        """A file's whole-text meaning, computed here from its rows."""
+        mean = self.matrix[self.rel == rel].sum(axis=0)
+        return mean / np.linalg.norm(mean)
 
     def first_rank(self, vector: np.ndarray, keep=None, rows=None) -> int:
         """Where the best chunk that passes comes in the unfiltered ranking of all chunks (0 = first)."""

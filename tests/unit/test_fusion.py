@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from seekwise.core import search
-from seekwise.core.search import (GOOD_MATCH, FusionSettings, Hit, Leg, Passage, boost_for, cap_per_file,
-                                  file_score, fuse_scores, good_matches, looks_like_identifier, pool_size, relevance)
+from seekwise.core.search import (GOOD_MATCH, FusionSettings, Hit, Leg, Passage, boost_for, cap_per_file, file_score,
+                                  fuse_scores, good_matches, keyword_evidence_for, looks_like_identifier, pool_size,
+                                  relevance)
 
 
 def test_score_fusion_adds_the_keyword_boost_in_proportion_to_bm25_and_coverage():
@@ -59,3 +60,20 @@ def test_a_leg_keeps_at_most_per_file_chunks_of_a_file_in_order():
     kept, kept_scores = cap_per_file(ids, scores, {1: "/log", 2: "/log", 3: "/log", 4: "/md", 5: "/log"}, per_file=2)
     assert kept.tolist() == [1, 2, 4] and kept_scores.tolist() == [0.9, 0.8, 0.6]
     assert pool_size(1) == pool_size(20) and pool_size(100) == 500
+
+
+@pytest.mark.parametrize("query", ["from my Python script, start another program and grab whatever it prints",
+                                   "in C, turn a date written as text into year, month and day fields"])
+def test_a_sentence_gets_the_sentence_boost(query):
+    settings = FusionSettings()
+    assert len(query.split()) >= settings.sentence_words and not looks_like_identifier(query)
+    assert boost_for(query, settings) == settings.sentence_boost < settings.lexical_boost
+
+
+@pytest.mark.parametrize("query", ["bread recipe", "from my Python script, start another program and grab its output"])
+def test_keyword_evidence_in_relevance_stays_as_calibrated_whatever_the_ranking_boost(query):
+    """The match bar was fitted with keywords weighing 0.3 in relevance: tuning the ranking's boost for
+    a kind of query must not move which hits read as matches."""
+    for settings in (FusionSettings(), FusionSettings(lexical_boost=0.9, sentence_boost=0.0)):
+        assert keyword_evidence_for(query, settings) == settings.match_keyword_weight == 0.3
+    assert keyword_evidence_for("SO_REUSEADDR", FusionSettings()) == FusionSettings().identifier_boost

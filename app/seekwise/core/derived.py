@@ -12,6 +12,7 @@ import numpy as np
 from seekwise.core.ann import AnnIndex, AnnSettings
 from seekwise.core.binary import BinaryIndex
 from seekwise.core.errors import DiskFull, LibraryDamaged, LibraryLocked
+from seekwise.core.file_meaning import FileMeanings
 from seekwise.core.heap import trim_heap
 from seekwise.core.lazy import Lazy
 from seekwise.core.lexical import LexicalIndex
@@ -39,6 +40,7 @@ class DerivedIndexes:
         self.ann: Lazy[AnnIndex] = Lazy(self._load_ann)
         self.binary: Lazy[BinaryIndex] = Lazy(self._load_binary)
         self.lexical: Lazy[LexicalIndex] = Lazy(self._load_lexical)
+        self.file_meanings = FileMeanings(store, paths.ann_dir(model_version), model_version, dims)
         # Catching an index up (a search, on any thread) and the writer's updates take turns: a catch-up
         # works from a snapshot of the store, and would drop chunks the writer added meanwhile as stale.
         self._sync_lock = threading.Lock()
@@ -131,6 +133,7 @@ class DerivedIndexes:
         trim_heap()
         self.current_ann()
         trim_heap()
+        self.save_file_meanings()
 
     def current_lexical(self) -> LexicalIndex:
         lexical = self.lexical.get()
@@ -213,6 +216,13 @@ class DerivedIndexes:
         for index in (self.ann.peek(), self.binary.peek()):
             if index is not None and index.saved_generation != index.generation:   # else on disk as it is
                 index.save(index.generation)
+        self.save_file_meanings()
+
+    def save_file_meanings(self) -> None:
+        """Files' whole-text meanings saved for the next search (core.file_meaning) once every passage
+        has its vector; what changed since is computed by the search that needs it."""
+        if not self.store.get_meta("vectors_pending") and self._may_write():
+            self.file_meanings.save()
 
     def remove_chunks(self, result: CommitResult) -> None:
         self.after_commit(result, [])

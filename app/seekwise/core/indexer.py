@@ -227,6 +227,8 @@ class Indexer:
                 prog.phase = "saving"
                 notify(prog, force=True)
                 self.derived.save()
+            elif save:
+                self.derived.save_file_meanings()   # a library from before they were saved gets them once
         prog.phase, prog.current = "done", ""
         notify(prog, force=True)
         report.seconds = time.monotonic() - t0

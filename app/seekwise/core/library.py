@@ -29,7 +29,7 @@ from seekwise.core.paths import LibraryPaths, drop_derived
 from seekwise.core.query import parse_query
 from seekwise.core.search import (CANDIDATES_PER_HIT, DENSE_BACKENDS, MODES, SENTENCE_MATCH, FusionSettings, Hit,
                                   Leg, Passage, SearchFilters, allowed_chunk_ids, boost_for, cap_per_file,
-                                  mark_passages, pool_size, rank, whole_files)
+                                  keyword_evidence_for, mark_passages, pool_size, rank, whole_files)
 from seekwise.core.store import FileStatus, Store
 from seekwise.core.under import is_under
 
@@ -319,7 +319,8 @@ class Library:
         if not legs:
             return []
         bar = self.match_bar() if vector is not None else None
-        hits = self._rank(legs, k, paths, vector, boost_for(parsed.text, self.fusion), bar)
+        hits = self._rank(legs, k, paths, vector, boost_for(parsed.text, self.fusion), bar,
+                          keyword_evidence_for(parsed.text, self.fusion))
         if mark:
             closest = (lambda texts: self._closest_sentences(parsed.text, vector, texts)) if closest_sentence else None
             hits = mark_passages(hits, parsed.highlight_words(), parsed.phrases, closest)
@@ -397,17 +398,20 @@ class Library:
         return cap_per_file(ids, scores, found)
 
     def _rank(self, legs: list[Leg], k: int, paths: dict[int, str], vector: np.ndarray | None,
-              boost: float, bar: float | None = None) -> list[Hit]:
+              boost: float, bar: float | None = None, evidence: float | None = None) -> list[Hit]:
         """Fused, grouped by file, each hit's relevance from its best passage's cosine (read for the
         passages only the keyword leg found) and keyword coverage."""
         for leg in legs:
             self._paths(leg.ids, paths)
-        cosines = None
+        cosines = file_cosines = None
         if vector is not None:
             def cosines(ids: list[int]) -> dict[int, float]:
                 got, scores = self._rescore(vector, np.asarray(ids, dtype=np.int64), len(ids))
                 return dict(zip(got.tolist(), scores.tolist()))
-        return rank(legs, k, paths, self.store.get_chunks, self.fusion, cosines, boost, bar)
+
+            def file_cosines(files: list[str]) -> dict[str, float]:
+                return self.derived.file_meanings.cosines(vector, files)
+        return rank(legs, k, paths, self.store.get_chunks, self.fusion, cosines, boost, bar, file_cosines, evidence)
 
     def match_bar(self) -> float | None:
         """The evidence a passage needs to be a match in this library (see core.match_bar); None

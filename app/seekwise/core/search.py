@@ -65,8 +65,17 @@ class FusionSettings:
     lexical_weight: float = 1.0
     min_coverage: float = 0.5
     method: str = "score"          # "score" (see fuse_scores, the default) or "rrf" (see fuse)
-    lexical_boost: float = 0.3     # score fusion: what the best keyword passage holding every word adds
+    # score fusion: what the best keyword passage holding every word adds. 0.3 before file_weight, and
+    # 0.3 x (1 + file_weight) with it, so keywords keep their share beside the file's meaning: realdocs
+    # dev paraphrase top-5 0.755 -> 0.796, NFCorpus dev nDCG@10 0.3352 -> 0.3375, train 0.3532 -> 0.3531.
+    lexical_boost: float = 0.36
     identifier_boost: float = 1.0  # the same for a query holding an identifier (SO_REUSEADDR, os.replace)
+    sentence_boost: float = 0.05   # the same for a query of sentence_words words or more: a sentence's
+                                   # common words pull in passages that share them, not its meaning
+    sentence_words: int = 8
+    file_weight: float = 0.2       # what a file's whole-text meaning adds, x its cosine (see file_score)
+    match_keyword_weight: float = 0.3   # relevance: what keyword evidence adds to a cosine (calibrated
+                                        # with the match bar; identifiers take identifier_boost)
 
 
 _IDENTIFIER = re.compile(r"^(?=.*[A-Za-z])(?:.*[\d_]|[a-z]+[A-Z]|.*\w[.\-:/]\w|--|[A-Z]{3,}$)")
@@ -81,8 +90,15 @@ def looks_like_identifier(query: str) -> bool:
     return len(words) <= IDENTIFIER_WORDS and any(_IDENTIFIER.search(w.strip("\"'()[]{},;")) for w in words)
 
 
+def keyword_evidence_for(query: str, settings: FusionSettings) -> float:
+    """What keyword evidence weighs in a hit's relevance: fixed where the ranking's boost is tuned."""
+    return settings.identifier_boost if looks_like_identifier(query) else settings.match_keyword_weight
+
+
 def boost_for(query: str, settings: FusionSettings) -> float:
-    return settings.identifier_boost if looks_like_identifier(query) else settings.lexical_boost
+    if looks_like_identifier(query):
+        return settings.identifier_boost
+    return settings.sentence_boost if len(query.split()) >= settings.sentence_words else settings.lexical_boost
 
 
 @dataclass(frozen=True)
@@ -224,11 +240,14 @@ class Leg:
 
 def rank(legs: list[Leg], k: int, paths: dict[int, str], read: Callable[[list[int]], list[ChunkRecord]],
          settings: FusionSettings, cosines: Callable[[list[int]], dict[int, float]] | None,
-         boost: float | None = None, bar: float | None = None) -> list[Hit]:
+         boost: float | None = None, bar: float | None = None,
+         file_cosines: Callable[[list[str]], dict[str, float]] | None = None,
+         evidence: float | None = None) -> list[Hit]:
     """Files best first (see file_score), each with its raw leg scores and a calibrated relevance
     (`bar`: see relevance). `paths` maps every candidate to its file; `read` gets chunk records (only
     the best k files' are read); `cosines` gives the query's cosine to chunks the dense leg did not
-    return."""
+    return; `file_cosines` the query's cosine to candidate files' mean passage vectors (see
+    file_score); `evidence` what keywords weigh in relevance (see keyword_evidence_for)."""
     if len(legs) == 1:
         scored = top_ids(legs[0].ids, legs[0].scores)
     elif settings.method == "rrf":
@@ -246,9 +265,13 @@ def rank(legs: list[Leg], k: int, paths: dict[int, str], read: Callable[[list[in
         if path is not None:
             by_file.setdefault(path, []).append(score)
     best = {path: file_score(scores) for path, scores in by_file.items()}
+    bonus: dict[str, float] = {}
+    if file_cosines is not None and settings.file_weight:
+        bonus = {path: settings.file_weight * cos for path, cos in file_cosines(list(best)).items()}
+        best = {path: score + bonus.get(path, 0.0) for path, score in best.items()}
     top = set(sorted(best, key=lambda p: (-best[p], p))[:k])
-    hits = group_by_file(read([c for c in scored if paths.get(c) in top]), scored, k)
-    weight = settings.lexical_boost if boost is None else boost
+    hits = group_by_file(read([c for c in scored if paths.get(c) in top]), scored, k, bonus)
+    weight = settings.match_keyword_weight if evidence is None else evidence
     return with_relevance(hits, legs, scored if len(legs) > 1 else None, cosines, bar, weight,
                           settings.min_coverage)
 
@@ -260,6 +283,10 @@ def rank(legs: list[Leg], k: int, paths: dict[int, str], read: Callable[[list[in
 # paraphrase top-5 file hits 0.694 -> 0.796, NFCorpus dev nDCG@10 0.3345 -> 0.3339, train 0.3511 ->
 # 0.3529; a plain sum of the top 3 lost 0.014 on NFCorpus dev. bench/fusion_sweep.py replays them.
 FILE_PASSAGES, FILE_TEMPERATURE = 3, 0.1
+# A file's whole text adds FusionSettings.file_weight x the query's cosine to the normalised mean of
+# its passage vectors (core.file_meaning): a manual about the topic throughout beats a page with one
+# passage that happens to read like the query. Measured on the meaning leg alone over the bench corpus
+# (bench/file_centroid_probe.py, realdocs dev paraphrases): top-5 file hits 0.755 -> 0.837 at 0.2.
 
 
 def file_score(scores: Iterable[float]) -> float:
@@ -341,8 +368,10 @@ def fuse_scores(dense: dict[int, float], lexical: Leg, settings: FusionSettings,
     return fused
 
 
-def group_by_file(chunks: list[ChunkRecord], scores: dict[int, float], k: int) -> list[Hit]:
-    """A file's score is file_score over its chunks'; ties broken by path for stable output."""
+def group_by_file(chunks: list[ChunkRecord], scores: dict[int, float], k: int,
+                  bonus: dict[str, float] | None = None) -> list[Hit]:
+    """A file's score is file_score over its chunks' plus its `bonus` (whole-file meaning); ties broken
+    by path for stable output."""
     by_path: dict[str, list[Passage]] = {}
     for ch in chunks:
         by_path.setdefault(ch.path, []).append(
@@ -350,7 +379,8 @@ def group_by_file(chunks: list[ChunkRecord], scores: dict[int, float], k: int) -
     hits = []
     for path, passages in by_path.items():
         passages.sort(key=lambda p: -p.score)
-        hits.append(Hit(path, file_score(p.score for p in passages), passages[0], passages[1:]))
+        score = file_score(p.score for p in passages) + (bonus or {}).get(path, 0.0)
+        hits.append(Hit(path, score, passages[0], passages[1:]))
     hits.sort(key=lambda h: (-h.score, h.path))
     return hits[:k]
 

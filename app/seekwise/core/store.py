@@ -355,6 +355,13 @@ class Store:
             raw = txn.get(os.fsencode(path), db=self.files)
         return FileRecord.decode(path, raw) if raw is not None else None
 
+    def file_chunk_ids(self, paths: Iterable[str]) -> dict[str, list[int]]:
+        """path -> its chunk ids, for the paths that have a record, in one read."""
+        keys = [os.fsencode(p) for p in paths]
+        with self.read() as txn:
+            found = txn.cursor(db=self.files).getmulti(keys)
+        return {os.fsdecode(key): json.loads(raw).get("chunk_ids", []) for key, raw in found}
+
     def iter_files(self, prefix: str | None = None, txn: lmdb.Transaction | None = None) -> Iterator[FileRecord]:
         """Records under a folder (prefix ends with a separator), in byte order of their path."""
         if txn is None:
