@@ -45,9 +45,9 @@ def capture(lib: Library, text: str, k: int = 10) -> dict | None:
     box: dict = {}
     original = lib._rank
 
-    def spy(legs, k, paths, vector, boost, bar=None):  # noqa: ANN001, ANN202
+    def spy(legs, k, paths, vector, boost, bar=None, evidence=None):  # noqa: ANN001, ANN202
         box.update(legs=legs, paths=paths, vector=vector, boost=boost)
-        return original(legs, k, paths, vector, boost, bar)
+        return original(legs, k, paths, vector, boost, bar, evidence)
 
     lib._rank = spy
     try:
