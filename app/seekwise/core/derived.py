@@ -210,13 +210,15 @@ class DerivedIndexes:
             if lexical is not None and lexical.generation == generation - 1:
                 lexical.apply([], [], generation)  # nothing textual changed in that commit
 
-    def save(self) -> None:
+    def save(self, file_meanings: bool = True) -> None:
         """Each open index under the generation it reflects, which may be behind the store's (a run
-        stopped before it built them): the next opener catches up, never trusts a stale file."""
+        stopped before it built them): the next opener catches up, never trusts a stale file. The
+        file meanings too unless told not to (a run being stopped leaves them to the next one)."""
         for index in (self.ann.peek(), self.binary.peek()):
             if index is not None and index.saved_generation != index.generation:   # else on disk as it is
                 index.save(index.generation)
-        self.save_file_meanings()
+        if file_meanings:
+            self.save_file_meanings()
 
     def save_file_meanings(self) -> None:
         """Files' whole-text meanings saved for the next search (core.file_meaning) once every passage

@@ -208,7 +208,7 @@ class Indexer:
                         batch = _Batch()
                         last_commit = time.monotonic()
                         if save and last_commit - last_save > ANN_SAVE_SECONDS:
-                            self.derived.save()
+                            self.derived.save(file_meanings=False)
                             last_save = time.monotonic()
             except Preempted:
                 # More urgent work waits: what was read is kept (keyword search has it); passages
@@ -226,9 +226,9 @@ class Indexer:
             if save and (self.derived.ann.loaded or self.derived.binary.loaded):
                 prog.phase = "saving"
                 notify(prog, force=True)
-                self.derived.save()
-            elif save:
-                self.derived.save_file_meanings()   # a library from before they were saved gets them once
+                self.derived.save(file_meanings=False)
+        if save:   # a run that ends well (a library from before they were saved gets them once)
+            self.derived.save_file_meanings()
         prog.phase, prog.current = "done", ""
         notify(prog, force=True)
         report.seconds = time.monotonic() - t0
