@@ -1,7 +1,8 @@
 """Real documents built byte by byte for tests: PDF (text, image-only, encrypted), DOCX, ODT, EPUB, RTF, EML.
 
 Written from the formats' specifications with the standard library only, so the readers we ship are
-tested on files they did not make themselves.
+tested on files they did not make themselves. Pictures of text (scans, photos) are the one exception:
+their pixels are a text PDF drawn by PDFium, then wrapped here as PNG or as an image-only PDF.
 """
 
 from __future__ import annotations
@@ -107,6 +108,17 @@ def pdf(pages: list[str | None], title: str | None = None, password: str | None 
         objects[num - 1] = b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
     if info:
         objects[info - 1] = b"<< /Title <%s> >>" % seal(info, b"\xfe\xff" + title.encode("utf-16-be")).hex().encode()
+    trailer = b"/Root %d 0 R" % catalog
+    if info:
+        trailer += b" /Info %d 0 R" % info
+    if encrypt:
+        trailer += b" /Encrypt %d 0 R" % encrypt
+    trailer += b" /ID [<%s> <%s>]" % (file_id.hex().encode(), file_id.hex().encode())
+    return _pdf_file(objects, trailer)
+
+
+def _pdf_file(objects: list[bytes], trailer: bytes) -> bytes:
+    """Objects 1..n, their cross-reference table and the trailer (its entries after /Size)."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
@@ -115,16 +127,66 @@ def pdf(pages: list[str | None], title: str | None = None, password: str | None 
         out.write(b"%d 0 obj\n" % num + body + b"\nendobj\n")
     xref = out.tell()
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    trailer = b"<< /Size %d /Root %d 0 R" % (len(objects) + 1, catalog)
-    if info:
-        trailer += b" /Info %d 0 R" % info
-    if encrypt:
-        trailer += b" /Encrypt %d 0 R" % encrypt
-    trailer += b" /ID [<%s> <%s>] >>" % (file_id.hex().encode(), file_id.hex().encode())
-    out.write(b"trailer\n" + trailer + b"\nstartxref\n%d\n%%%%EOF\n" % xref)
+    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    out.write(b"trailer\n<< /Size %d %s >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, trailer, xref))
     return out.getvalue()
+
+
+# -- pictures of text (scans) ------------------------------------------------------------------
+
+def text_pixels(text: str, dpi: int = 200, top: float = 1.0) -> tuple[int, int, bytes]:
+    """(width, height, 8-bit grey rows) of a Letter page showing `text` (a line per '\\n'); `top`
+    keeps that share of the page from its top (a small picture: a receipt, a label)."""
+    import pypdfium2 as pdfium
+
+    page = pdfium.PdfDocument(pdf([text]))[0]
+    pixels = page.render(scale=dpi / 72, grayscale=True).to_numpy()
+    height, width = pixels.shape[:2]
+    height = max(1, int(height * top))
+    return width, height, pixels.reshape(-1, width)[:height].tobytes()
+
+
+def png(width: int, height: int, grey: bytes, declared: tuple[int, int] | None = None) -> bytes:
+    """An 8-bit greyscale PNG; `declared` writes other dimensions in its header (a pixel bomb's lie)."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    rows = b"".join(b"\x00" + grey[y * width:(y + 1) * width] for y in range(height))
+    w, h = declared or (width, height)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows, 6)) + chunk(b"IEND", b""))
+
+
+def scanned_pdf(pages: list[str | None], dpi: int = 200) -> bytes:
+    """A PDF as a scanner makes it: each page one greyscale picture of its text, no text layer; None
+    is a page with a text layer instead ("typed page N"), for a PDF that mixes both."""
+    return pictures_pdf([None if text is None else text_pixels(text, dpi) for text in pages])
+
+
+def pictures_pdf(pages: list[tuple[int, int, bytes] | None]) -> bytes:
+    """A Letter-size PDF whose pages are greyscale pictures (width, height, rows) or, for None, a
+    line of text ("typed page N")."""
+    objects: list[bytes] = [b"", b"", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    kids = []
+    for n, picture in enumerate(pages, 1):
+        if picture is None:
+            content = b"BT /F1 12 Tf 72 720 Td (typed page %d) Tj ET" % n
+            resources = b"<< /Font << /F1 3 0 R >> >>"
+        else:
+            width, height, grey = picture
+            data = zlib.compress(grey, 6)
+            objects.append(b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+                           b"/BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n"
+                           % (width, height, len(data)) + data + b"\nendstream")
+            content = b"q 612 0 0 792 0 0 cm /Im1 Do Q"
+            resources = b"<< /XObject << /Im1 %d 0 R >> >>" % len(objects)
+        objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources %s /Contents %d 0 R >>"
+                       % (resources, len(objects)))
+        kids.append(len(objects))
+    objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    return _pdf_file(objects, b"/Root 1 0 R")
 
 
 # -- zip containers ----------------------------------------------------------------------------

@@ -411,6 +411,10 @@ class ProgressBar:
             eta = f", ETA {_duration(p.meaning_eta_s)}" if p.meaning_eta_s is not None else ""
             line = (f"meaning  {_bar(p.meaning_share, self.WIDTH)} {percent(p.meaning_share)} of passages{eta}  "
                     f"({p.vectors_done:,}/{p.vectors_todo:,}, {rate:.0f}/s)")
+        elif p.phase == "pictures" and p.pictures_todo:
+            frac = p.pictures_done / p.pictures_todo
+            line = (f"pictures (OCR) {_bar(frac, self.WIDTH)} {frac:4.0%}  {p.pictures_done:,}/"
+                    f"{plural(p.pictures_todo, 'file')}  {os.path.basename(p.current)[:30]}")
         else:
             line = f"{p.phase}…"
         self.draw(line)
@@ -425,6 +429,8 @@ class ProgressBar:
         elif phase == "meaning" and p.vectors_todo and p.vectors_done >= p.vectors_todo:   # else stopped
             said = (f"meaning: {percent(p.meaning_share)} of passages ({p.vectors_done:,} embedded) in "
                     f"{_duration(p.elapsed - p.meaning_started)}")
+        elif phase == "pictures" and p.pictures_todo and p.pictures_done >= p.pictures_todo:
+            said = f"pictures: text of {plural(p.pictures_done, 'file')} read by OCR"
         else:
             return
         self.draw("")
@@ -760,6 +766,8 @@ def format_status(st: LibraryStatus) -> str:
         f"Chunks:   {st.chunks:,} ({plural(st.vectors, 'cached vector')})",
         f"Keywords: {plural(st.keyword_files, 'file')} searchable",
         "Meaning:  " + meaning_coverage(st),
+        *([f"Pictures: {plural(st.awaiting_ocr, 'file')} with text only OCR can read: "
+           + (st.ocr_unavailable or "waiting for the OCR pass")] if st.awaiting_ocr else []),
         f"Sizes:    store {st.store_bytes / 2**20:.1f} MB, vector index {st.ann_bytes / 2**20:.1f} MB, "
         f"keyword index {st.lexical_bytes / 2**20:.1f} MB",
         f"Indexed:  {when}",

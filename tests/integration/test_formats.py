@@ -127,6 +127,8 @@ def test_hostile_files_are_recorded_with_reasons_and_the_run_goes_on(tmp_path, h
         "boom.crash": b"segfaults",
         "gone.txt": b"removed before it is read",
         "gone.pdf": mk.pdf(["removed before it is read"]),
+        "bomb.png": mk.png(*mk.text_pixels("tiny", dpi=20, top=0.1), declared=(60_000, 60_000)),
+        "fake.jpg": b"a text file saved with a picture's name",
     }
     for name, data in files.items():
         (docs / name).write_bytes(data)
@@ -147,7 +149,6 @@ def test_hostile_files_are_recorded_with_reasons_and_the_run_goes_on(tmp_path, h
         problems = {os.path.basename(p): (status, reason) for p, status, reason in lib.store.problems_list(100)}
         assert problems == {
             "corrupt.pdf": ("error", "damaged PDF (cannot be opened)"),
-            "scanned.pdf": ("skipped", "scanned PDF without a text layer (no OCR)"),
             "locked.pdf": ("skipped", "password-protected PDF"),
             "truncated.docx": ("error", "damaged or truncated archive"),
             "bomb.docx": ("error", "compressed archive expands beyond 128 MB (a zip bomb?)"),
@@ -160,8 +161,12 @@ def test_hostile_files_are_recorded_with_reasons_and_the_run_goes_on(tmp_path, h
             "boom.crash": ("error", "extractor crashed (SIGSEGV)"),
             "gone.txt": ("error", "disappeared while being read"),
             "gone.pdf": ("error", "disappeared while being read"),
+            "bomb.png": ("error", "picture too large to read (60,000 x 60,000 pixels)"),
+            "fake.jpg": ("error", "not a picture Seekwise can read (PNG, JPEG, TIFF, WebP or BMP)"),
         }
-        assert report.files_indexed == 3 and report.files_failed == 8 and report.files_skipped == 5
+        assert report.files_indexed == 4 and report.files_failed == 10 and report.files_skipped == 4
+        scanned = lib.store.get_file(str(docs / "scanned.pdf"))   # blank grey pictures: OCR found nothing
+        assert (scanned.status, scanned.reason, scanned.awaits_ocr) == ("empty", "no text found in its pictures", 0)
         assert os.path.basename(lib.search("where does the cat sleep in winter")[0].path) == "good.pdf"
         assert lib.search("where does the cat sleep in winter")[0].best.page == 2
         assert os.path.basename(lib.search("buried treasure map")[0].path) == "deep.html"
@@ -184,4 +189,4 @@ def test_reindexing_reads_nothing_again_and_a_touched_pdf_is_not_parsed(tmp_path
         assert (report.files_touched, report.files_indexed, report.files_unchanged) == (1, 0, 1)
         assert isolate.shared().spawns == spawns
         rec = lib.store.get_file(str(docs / "a.pdf"))
-        assert rec.extractor == "pdf/1" and rec.kind == "pdf" and rec.status == "ok"
+        assert rec.extractor == "pdf/2" and rec.kind == "pdf" and rec.status == "ok"

@@ -47,7 +47,7 @@ def test_pdf_text_layer_with_a_start_per_page_and_its_title():
     doc = run("r.pdf", mk.pdf(["Tenancy agreement\nThe bond (deposit) is 800 EUR.", "Page two: keys and meters."],
                               title="Lease 2024"))
     assert doc.text == "Tenancy agreement\nThe bond (deposit) is 800 EUR.\n\nPage two: keys and meters."
-    assert doc.kind == "pdf" and doc.extractor == "pdf/1" and doc.title == "Lease 2024"
+    assert doc.kind == "pdf" and doc.extractor == "pdf/2" and doc.title == "Lease 2024"
     assert doc.page_starts == (0, doc.text.index("Page two"))
     assert [doc.page_at(doc.text.index(w)) for w in ("bond", "keys")] == [1, 2]
 
@@ -58,9 +58,9 @@ def test_pdf_blank_and_image_pages_keep_the_numbering():
     assert doc.page_at(doc.text.index("fourth")) == 4 and doc.page_at(0) == 1
 
 
-def test_scanned_pdf_is_skipped_with_a_clear_reason():
-    assert reason("scan.pdf", mk.pdf([mk.IMAGE, mk.IMAGE])) == (Unsupported,
-                                                                 "scanned PDF without a text layer (no OCR)")
+def test_scanned_pdf_pages_are_left_to_ocr_and_a_blank_pdf_is_refused():
+    doc = run("scan.pdf", mk.pdf([mk.IMAGE, mk.IMAGE]))   # tests/unit/test_ocr.py reads them
+    assert (doc.text, doc.ocr_pages, len(doc.page_starts)) == ("", (0, 1), 2)
     assert reason("blank.pdf", mk.pdf([None])) == (Unsupported, "PDF without any text")
 
 

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from seekwise.core import extract
-from seekwise.core.extract import ExtractionError, isolate
+from seekwise.core.extract import ExtractionError, isolate, ocr
 
 SEEDS: dict[str, bytes] = {
     "a.pdf": mk.pdf(["Tenancy agreement\nThe bond is 800 EUR.", "Page two", mk.IMAGE], title="Lease"),
@@ -40,7 +40,11 @@ SEEDS: dict[str, bytes] = {
     "q.msg": mk.msg("Subject", "Body text"),
     "r.doc": mk.doc(["One", "Two \u0416"], unicode_from=1),
     "s.mbox": mk.mbox([mk.eml("One", "first"), mk.eml("Two", "second")]),
+    "u.pdf": mk.scanned_pdf([None, "A scanned page"], dpi=40),   # a text page and a picture of one
 }
+# Read with OCR: Tesseract runs as a child process with a time limit, so a picture it chokes on costs
+# that picture only. A small picture keeps each example well under a second.
+OCR_SEEDS: dict[str, bytes] = {"t.png": mk.png(*mk.text_pixels("Receipt\nCoffee 12.50", dpi=100, top=0.2))}
 
 
 @st.composite
@@ -88,6 +92,7 @@ def iso():
 
 def check(iso: isolate.Isolator, tmp_path, name: str, data: bytes) -> None:
     family = extract.family_for(name)
+    with_ocr = name in OCR_SEEDS
     t0 = time.perf_counter()
     try:
         if family.isolated and family.name == "pdf":
@@ -95,14 +100,14 @@ def check(iso: isolate.Isolator, tmp_path, name: str, data: bytes) -> None:
             path.write_bytes(data)
             doc = iso.extract_file(str(path), family, 1 << 30)[0]
         else:
-            doc = extract.extract(name, data)
+            doc = extract.extract(name, data, with_ocr=with_ocr)
     except ExtractionError as exc:
         assert exc.reason and str(exc) == exc.reason
         assert not exc.reason.startswith("could not extract text (unexpected"), exc.reason
         assert exc.reason != "extractor crashed" and not exc.reason.startswith("extraction took longer")
     else:
         assert isinstance(doc.text, str) and "\r" not in doc.text
-        assert doc.extractor == extract.extractor_id(name)
+        assert doc.extractor == extract.extractor_id(name) + (f"+{ocr.VERSION}" if with_ocr else "")
         assert list(doc.page_starts) == sorted(doc.page_starts)
         assert all(0 <= s <= len(doc.text) for s in doc.page_starts)
     assert time.perf_counter() - t0 < 5
@@ -114,21 +119,30 @@ def test_seeds_are_valid(iso, tmp_path, name):
     assert extract.extract(name, SEEDS[name]).text.strip()
 
 
-def _fuzz(name: str):
-    strategies = [mutated(SEEDS[name]), st.binary(max_size=3000)]
-    if SEEDS[name].startswith(b"PK"):
-        strategies.append(mutated_member(SEEDS[name]))
+@pytest.mark.skipif(not ocr.available(), reason="Tesseract is not installed (apt install tesseract-ocr)")
+@pytest.mark.parametrize("name", sorted(OCR_SEEDS))
+def test_ocr_seeds_are_valid(iso, tmp_path, name):
+    check(iso, tmp_path, name, OCR_SEEDS[name])
+    assert "Coffee" in extract.extract(name, OCR_SEEDS[name], with_ocr=True).text
 
-    @settings(max_examples=150, deadline=None, database=None,
+
+def _fuzz(name: str):
+    seed = SEEDS.get(name) or OCR_SEEDS[name]
+    strategies = [mutated(seed), st.binary(max_size=3000)]
+    if seed.startswith(b"PK"):
+        strategies.append(mutated_member(seed))
+
+    @pytest.mark.skipif(name in OCR_SEEDS and not ocr.available(), reason="Tesseract is not installed")
+    @settings(max_examples=40 if name in OCR_SEEDS else 150, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                      HealthCheck.data_too_large])
     @given(data=st.one_of(*strategies))
     def test(iso, tmp_path, data):
         check(iso, tmp_path, name, data)
 
-    test.__name__ = f"test_fuzz_{name.split('.')[1]}"
+    test.__name__ = f"test_fuzz_{name.split('.')[0]}_{name.split('.')[1]}"
     return test
 
 
-for _name in SEEDS:
-    globals()[f"test_fuzz_{_name.split('.')[1]}"] = _fuzz(_name)
+for _name in [*SEEDS, *OCR_SEEDS]:
+    globals()[f"test_fuzz_{_name.split('.')[0]}_{_name.split('.')[1]}"] = _fuzz(_name)

@@ -1,5 +1,7 @@
 """Roots to store and index in two phases: keywords first (scan, diff, extract, chunk, commit: every
-file searchable by keyword), then meaning (embed the passages that have no vector, newest files first)."""
+file searchable by keyword), then meaning (embed the passages that have no vector, newest files first).
+Text that only OCR can read (scanned pages, pictures) comes after both, in the pictures pass, whose
+passages then get their meaning too."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from seekwise.core.chunking import Chunker
 from seekwise.core.derived import DerivedIndexes
 from seekwise.core.embedding import Encoder
 from seekwise.core.errors import Interrupted, Preempted
-from seekwise.core.extract import isolate, reading
+from seekwise.core.extract import isolate, ocr, reading
 from seekwise.core.extract.reading import DEFAULT_MAX_FILE_MB
 from seekwise.core.heap import trim_heap
 from seekwise.core.ignore import IgnoreRules
@@ -34,6 +36,7 @@ BATCH_SECONDS = 3.0       # a commit at least this often, so a kill loses little
 ANN_SAVE_SECONDS = 60.0
 RATE_EVERY_S = 30.0       # how often the meaning phase records its rate (another process's ETA)
 RELEASE_WORKERS_CHUNKS = 4096  # a meaning phase this long stops the idle extraction worker (~110 MB)
+OCR_PAGE_SECONDS = 60.0   # a page or picture's share of an OCR job's time limit (about 3 s here)
 
 
 @dataclass
@@ -43,7 +46,7 @@ class Progress:
     Two phases: "keywords" takes every new or changed file into the store and the keyword index
     (no model call), "meaning" then embeds the passages that have no vector yet."""
 
-    phase: str = "starting"           # scanning, keywords, meaning, saving, done
+    phase: str = "starting"           # scanning, keywords, meaning, pictures, saving, done
     files_total: int = 0              # files seen by the scan
     files_todo: int = 0               # new or changed ones, the real work
     files_done: int = 0
@@ -60,6 +63,8 @@ class Progress:
     vectors_done: int = 0             # of those, embedded so far
     chunks_total: int = 0             # passages in the library (the meaning phase's denominator)
     meaning_started: float = 0.0      # elapsed() when the meaning phase began
+    pictures_todo: int = 0            # files whose pictures the OCR pass reads
+    pictures_done: int = 0
 
     @property
     def elapsed(self) -> float:
@@ -102,6 +107,7 @@ class IndexReport:
     files_failed: int = 0
     chunks_added: int = 0
     chunks_embedded: int = 0       # model work done; the rest came from the vector cache
+    files_read_by_ocr: int = 0     # files whose pictures the OCR pass read
     keywords_seconds: float = 0.0  # until every new or changed file was searchable by keyword
     problems: list[tuple[str, str]] = field(default_factory=list)
     missing_roots: list[str] = field(default_factory=list)
@@ -221,6 +227,8 @@ class Indexer:
             notify(prog, force=True)
             if self.store.get_meta("model") != self.model_version or self.store.get_meta("vectors_pending"):
                 self.embed_missing(cancel, report, checkpoint, prog, notify, vectors_at_end=save)
+            if self.read_pictures(cancel, report, checkpoint, prog, notify) and self.store.get_meta("vectors_pending"):
+                self.embed_missing(cancel, report, checkpoint, prog, notify, vectors_at_end=save)
         finally:
             # Whatever was committed stays; the saved ANN catches up from the store next time if we die here.
             if save and (self.derived.ann.loaded or self.derived.binary.loaded):
@@ -269,11 +277,14 @@ class Indexer:
             return extract.is_supported(path)
         if rec.stale:  # its version on disk failed to read: again when it changes, not on every run
             return False
+        family_id, _, ocr_id = rec.extractor.partition("+")   # "pdf/2+tesseract/1": its pictures were read
+        if ocr_id and ocr_id != ocr.VERSION:
+            return True
         if rec.status in ("ok", "empty"):
-            return rec.chunking != self.chunking_version or rec.extractor != extract.extractor_id(path)
+            return rec.chunking != self.chunking_version or family_id != extract.extractor_id(path)
         # A failure to read (no extractor recorded) is tried again; a failure of the content only
         # once the extractor changes (the size+mtime check above catches a changed file).
-        return rec.status == "error" and rec.extractor != extract.extractor_id(path)
+        return rec.status == "error" and family_id != extract.extractor_id(path)
 
     # -- one file ------------------------------------------------------------------------------
 
@@ -330,6 +341,9 @@ class Indexer:
         rec.kind, rec.extractor, rec.chunking = doc.kind, doc.extractor, self.chunking_version
         rec.status = "ok" if new_chunks else "empty"
         rec.reason = "" if new_chunks else "no text in this file"
+        rec.awaits_ocr = len(doc.ocr_pages)
+        if rec.awaits_ocr and not new_chunks:
+            rec.reason = self.ocr_unavailable() or ocr.WAITING
         for ch in new_chunks:
             batch.digests.add(ch.digest)
         batch.changes.append(FileChange(rec, new_chunks))
@@ -401,7 +415,86 @@ class Indexer:
                                    touched=batch.touched, vectors_pending=True if missing else None)
         report.chunks_added += len(result.added)
         prog.chunks_added += len(result.added)
+        if any(change.record.awaits_ocr for change in batch.changes) and not self.store.get_meta("ocr_pending"):
+            self.store.put_meta("ocr_pending", True)   # cleared by read_pictures once none waits
         self.derived.after_commit(result, [ch.text for change in batch.changes for ch in change.chunks])
+
+    # -- pictures (OCR) ------------------------------------------------------------------------
+
+    def ocr_unavailable(self) -> str | None:
+        return ocr.unavailable(self.rules.skip_families if self.rules is not None else ())
+
+    def read_pictures(self, cancel: threading.Event, report: IndexReport,
+                      checkpoint: Callable[[], None] | None = None, prog: Progress | None = None,
+                      notify: Callable[..., None] | None = None) -> bool:
+        """The OCR pass: each file with pages (or a picture) only OCR can read is read again with them,
+        the most recently modified first, in the extraction pool; its passages replace the ones its text
+        layer gave. A file changed since is left to the next run. True if any file was read."""
+        if not self.store.get_meta("ocr_pending") or self.ocr_unavailable():
+            return False
+        files = sorted((rec for rec in self.store.iter_files() if rec.awaits_ocr),
+                       key=lambda rec: (-rec.mtime_ns, rec.path))
+        prog = prog or Progress()
+        notify = notify or (lambda *_a, **_k: None)
+        prog.phase, prog.current, prog.pictures_todo, prog.pictures_done = "pictures", "", len(files), 0
+        notify(prog, force=True)
+        shared = (prepare.portable(self.chunker.get()), self.chunking_version)
+        batch, read, last_commit = _Batch(), 0, time.monotonic()
+        left = 0
+        try:
+            for rec, reply in isolate.shared().map(prepare.ocr_file, files, self._plan_ocr, shared):
+                if cancel.is_set():
+                    raise Interrupted()
+                if checkpoint is not None:
+                    checkpoint()
+                prog.current = rec.path
+                if reply == ("changed",) or (reply[0] == "error" and bool(reply[2:] and reply[2])):
+                    left += 1   # changed since, or not readable just now: the next run
+                else:
+                    self._take_pictures(rec, reply, batch, report)
+                    read += 1
+                prog.pictures_done += 1
+                notify(prog)
+                if len(batch) and time.monotonic() - last_commit > BATCH_SECONDS:
+                    self._commit(batch, report, prog)
+                    batch, last_commit = _Batch(), time.monotonic()
+        except Preempted:
+            self._commit(batch, report, prog)
+            raise
+        self._commit(batch, report, prog)
+        if not left:
+            self.store.put_meta("ocr_pending", False)
+        report.files_read_by_ocr += read
+        return read > 0
+
+    def _plan_ocr(self, rec: FileRecord) -> isolate.Job | isolate.Reply:
+        family = extract.family_for(rec.path)
+        if family is None or family.read_with_ocr is None or not rec.sha256:
+            return ("changed",)
+        limit = extract.size_limit(family, self.max_file_bytes)
+        return isolate.Job((rec.path, family, limit, rec.sha256), rec.size, seconds=rec.awaits_ocr * OCR_PAGE_SECONDS)
+
+    def _take_pictures(self, old: FileRecord, reply: isolate.Reply, batch: _Batch, report: IndexReport) -> None:
+        """The OCR pass's reply for a file into the batch: its new passages, or why its pictures stay
+        unread (the file keeps what its text layer gave, and is not tried again until it changes)."""
+        rec = replace(old, awaits_ocr=0, indexed_at=time.time(), chunk_ids=[])
+        try:
+            doc, rec.sha256, rec.size, spans, digests = isolate.unwrap(reply)
+        except extract.ExtractionError as exc:
+            reason = f"could not read the text in its pictures: {exc.reason}"
+            batch.touched.append(replace(old, awaits_ocr=0, reason=reason if old.status != "ok" else old.reason,
+                                         status="error" if old.status != "ok" else old.status))
+            report.files_failed += 1
+            report.problems.append((old.path, reason))
+            return
+        text, size = doc.text, prepare.DIGEST_BYTES
+        chunks = [NewChunk(start, end, line, text[start:end], digests[i * size:(i + 1) * size], page)
+                  for i, (start, end, line, page) in enumerate(spans)]
+        rec.kind, rec.extractor = doc.kind, doc.extractor
+        rec.status = "ok" if chunks else "empty"
+        rec.reason = "" if chunks else ocr.NOTHING_FOUND
+        batch.digests.update(ch.digest for ch in chunks)
+        batch.changes.append(FileChange(rec, chunks))
 
     def missing_in_order(self) -> list[int]:
         """Ids of the passages with no vector for this model, the most recently modified file's first

@@ -81,6 +81,8 @@ class LibraryStatus:
     chunks_without_vectors: int = 0    # passages the meaning phase has still to embed
     meaning_share: float = 1.0         # chunks_with_vectors / chunks (1.0 for an empty library)
     meaning_eta_s: float | None = None  # at the last recorded embedding rate, when passages wait
+    awaiting_ocr: int = 0              # files whose pictures (scans) OCR has still to read
+    ocr_unavailable: str | None = None  # why it cannot now (switched off, no Tesseract), if so
 
 
 @dataclass
@@ -592,6 +594,7 @@ class Library:
         rate = self.store.get_meta("embed_rate")
         ann_dir = self.paths.ann_dir(self.model_version)
         ann = self.derived.ann.peek()
+        awaiting = self.store.awaiting_ocr()
         return LibraryStatus(
             data_dir=str(self.paths.root), roots=self.roots(), model_id=self.manifest.id,
             model_version=self.model_version, model_folder=str(self.manifest.folder),
@@ -606,7 +609,13 @@ class Library:
             keyword_files=by_status.get("ok", 0), chunks_with_vectors=counts["chunks"] - without,
             chunks_without_vectors=without,
             meaning_share=1.0 - without / counts["chunks"] if counts["chunks"] else 1.0,
-            meaning_eta_s=without / rate if without and isinstance(rate, (int, float)) and rate > 0 else None)
+            meaning_eta_s=without / rate if without and isinstance(rate, (int, float)) and rate > 0 else None,
+            awaiting_ocr=awaiting, ocr_unavailable=self._ocr_unavailable() if awaiting else None)
+
+    def _ocr_unavailable(self) -> str | None:
+        from seekwise.core.extract import ocr
+
+        return ocr.unavailable(self.ignore.skip_families)
 
     def meaning_share(self) -> float:
         """Share of the passages searchable by meaning, cheaply, for a note beside a search: 1.0 when

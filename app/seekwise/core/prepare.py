@@ -35,17 +35,30 @@ def prepare_file(shared: tuple[Chunker, str], path: str, family: Family, limit: 
     """("touched", sha256, size) if the bytes hash to `expect` (the held version's: not parsed again);
     else ("ok", document, sha256, size, spans, digests) with a (start, end, line, page) span per chunk
     and their digests end to end; or ("unsupported", reason) / ("error", reason, retry)."""
+    return _prepared(shared, path, family, limit, expect, with_ocr=False)
+
+
+def ocr_file(shared: tuple[Chunker, str], path: str, family: Family, limit: int, expect: str) -> Reply:
+    """The OCR pass's job: the file read again with the text of its pictures, as prepare_file answers;
+    ("changed",) when its bytes are no longer those the keyword phase read (the next run reads them)."""
+    return _prepared(shared, path, family, limit, expect, with_ocr=True)
+
+
+def _prepared(shared: tuple[Chunker, str], path: str, family: Family, limit: int, expect: str | None,
+              with_ocr: bool) -> Reply:
     chunker, chunking_version = shared
     try:
-        if expect is not None:  # perhaps only touched: hash it in blocks before reading it whole
+        if expect is not None and not with_ocr:  # perhaps only touched: hash it in blocks before reading it whole
             digest, size = reading.hash_file(path, limit)
             if digest == expect:
                 return "touched", digest, size
         data = reading.read_file(path, limit)
         digest, size = hashlib.sha256(data).hexdigest(), len(data)
-        if digest == expect:
+        if with_ocr and digest != expect:
+            return ("changed",)
+        if digest == expect and not with_ocr:
             return "touched", digest, size
-        doc = registry.extract(path, data, family)
+        doc = registry.extract(path, data, family, with_ocr=with_ocr)
     except Unsupported as exc:
         return "unsupported", exc.reason
     except ExtractionError as exc:

@@ -447,11 +447,13 @@ class IndexService:
 
     def _progress(self, prog: Progress) -> None:
         meaning = prog.phase == "meaning"
-        working = prog.phase in ("keywords", "meaning")
+        working = prog.phase in ("keywords", "meaning", "pictures")
         elapsed = max(prog.elapsed - (prog.meaning_started if meaning else prog.indexing_started), 1e-6)
         self._publish(state=ServiceStatus.SCANNING if prog.phase == "scanning" else ServiceStatus.INDEXING,
                       phase=prog.phase if working else "",
-                      files_done=prog.files_done, files_todo=prog.files_todo, current=prog.current,
+                      files_done=prog.pictures_done if prog.phase == "pictures" else prog.files_done,
+                      files_todo=prog.pictures_todo if prog.phase == "pictures" else prog.files_todo,
+                      current=prog.current,
                       chunks_per_s=prog.vectors_done / elapsed if meaning else 0.0,
                       eta_s=prog.eta_s, vectors_done=prog.vectors_done if meaning else 0,
                       vectors_todo=prog.vectors_todo if meaning else 0,

@@ -97,6 +97,8 @@ class FileRecord:
 
     `stale`: an ok file whose newer version could not be read; its last good chunks stay searchable
     and `reason` says why (listed among the problems as "stale").
+    `awaits_ocr`: how many of its pages (or pictures) hold text only OCR can read, not read yet; the
+    indexer's OCR pass reads them and sets it back to 0.
     """
 
     path: str
@@ -111,6 +113,7 @@ class FileRecord:
     chunk_ids: list[int] = field(default_factory=list)
     indexed_at: float = 0.0
     stale: bool = False
+    awaits_ocr: int = 0
 
     def __post_init__(self) -> None:
         self.status = FileStatus(self.status)
@@ -119,8 +122,9 @@ class FileRecord:
         data = asdict(self)
         del data["path"]
         data["status"] = FileStatus(self.status).value
-        if not self.stale:  # written only when set: every other record reads as before in older versions
-            del data["stale"]
+        for name in ("stale", "awaits_ocr"):  # written only when set: other records read as before in older versions
+            if not data[name]:
+                del data[name]
         return json.dumps(data, separators=(",", ":")).encode()
 
     @property
@@ -398,6 +402,14 @@ class Store:
                 counts[status] = counts.get(status, 0) + 1
         return counts
 
+    def awaiting_ocr(self) -> int:
+        """Files with pictures whose text OCR has not read yet (0 at once when the flag says none)."""
+        if not self.get_meta("ocr_pending"):
+            return 0
+        with self.read() as txn:
+            return sum(1 for raw in txn.cursor(db=self.files).iternext(keys=False, values=True)
+                       if b'"awaits_ocr":' in raw)
+
     def problems_list(self, limit: int = 50) -> list[tuple[str, str, str]]:
         """(path, status, reason) of files that were skipped or failed."""
         out = []
@@ -666,7 +678,7 @@ class Store:
         def fn(txn: lmdb.Transaction) -> int:
             for db in (self.files, self.problems, self.chunks) + (() if keep_vectors else (self.vectors,)):
                 txn.drop(db, delete=False)
-            for key in (b"last_indexed", b"vectors_pending") + (() if keep_roots else (b"roots",)):
+            for key in (b"last_indexed", b"vectors_pending", b"ocr_pending") + (() if keep_roots else (b"roots",)):
                 txn.delete(key, db=self.meta)
             generation = int(json.loads(txn.get(b"generation", b"0", db=self.meta))) + 1
             txn.put(b"generation", str(generation).encode(), db=self.meta)

@@ -24,6 +24,7 @@ from seekwise.gui.workers import Runner
 
 log = logging.getLogger(__name__)
 
+TYPE_LABELS = {"image": "image, and scanned PDF pages (their text, by OCR: slow, in the background)"}
 # A rebuild or clear can hold a thread for minutes: the folder list, the model check and the save
 # each get one of their own rather than waiting behind it.
 CALL_THREADS = 4
@@ -170,7 +171,7 @@ class SettingsDialog(QDialog):
         grid = QGridLayout(inner)
         self.type_boxes: dict[str, QCheckBox] = {}
         for row, (name, extensions) in enumerate(settings_store.file_types()):
-            box = QCheckBox(name)
+            box = QCheckBox(TYPE_LABELS.get(name, name))
             box.setChecked(name not in self.prefs.skip_types)
             shown = " ".join(extensions[:12]) + (" …" if len(extensions) > 12 else "")
             box.setToolTip(" ".join(extensions))

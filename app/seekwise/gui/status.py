@@ -19,6 +19,8 @@ def describe_state(state: ServiceState | None) -> str:
     if s is ServiceStatus.INDEXING and state.phase == "meaning" and state.meaning_share is not None:
         eta = f", about {duration(state.meaning_eta_s)} left" if state.meaning_eta_s and state.meaning_eta_s > 5 else ""
         return f"{meaning_words(state.meaning_share)}{eta}"
+    if s is ServiceStatus.INDEXING and state.phase == "pictures":
+        return f"Reading text in pictures (OCR): {state.files_done:,} of {plural(state.files_todo, 'file')}"
     if s is ServiceStatus.INDEXING:
         pct = f" {100 * state.files_done // state.files_todo}%" if state.files_todo else ""
         eta = f", about {duration(state.eta_s)} left" if state.eta_s and state.eta_s > 5 else ""

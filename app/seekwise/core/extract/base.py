@@ -17,6 +17,7 @@ class Document:
     language: str | None = None   # code only: "python", "rust", ...
     title: str | None = None      # html <title>, markdown first "# " heading
     page_starts: tuple[int, ...] = ()  # paged formats (PDF): where each page begins in `text`
+    ocr_pages: tuple[int, ...] = ()    # 0-based pages (or the picture) whose text only OCR can read
 
     def page_at(self, offset: int) -> int:
         """The 1-based page holding `offset`, or 0 for a document without pages."""
@@ -83,6 +84,9 @@ class Family:
     # images and fonts, so it holds far less text per byte than a text file (and it is read in the
     # worker, whose memory is capped, never in the indexer).
     size_factor: int = 1
+    # The reader that also reads text in pictures (OCR), for the indexer's OCR pass; slow, so the
+    # keyword phase uses `read` and records the pages it left (Document.ocr_pages).
+    read_with_ocr: Reader | None = None
 
     @property
     def name(self) -> str:

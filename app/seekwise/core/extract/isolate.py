@@ -75,6 +75,7 @@ class Job:
 
     args: tuple
     size: int = 0
+    seconds: float = 0.0  # allowed beyond what its size earns (OCR: a time per page)
 
 
 # -- one worker process --------------------------------------------------------------------------
@@ -502,7 +503,7 @@ class _Run:
             worker.restarted = True
             self._hand(worker)
             return
-        worker.deadline = time.monotonic() + (self.pool.time_allowed(job.size) if sent else START_SECONDS)
+        worker.deadline = time.monotonic() + (self.pool.time_allowed(job.size) + job.seconds if sent else START_SECONDS)
 
     def _heard(self, worker: _Worker) -> None:
         if not worker.ready or worker.loading:
@@ -525,7 +526,7 @@ class _Run:
             worker.stop()
             self._done(worker, _NOT_STARTED)
             return
-        allowed = self.pool.time_allowed(worker.job[1].size)
+        allowed = self.pool.time_allowed(worker.job[1].size) + worker.job[1].seconds
         log.warning("extraction of %s took longer than %.0f s; stopping its worker", _what(worker), allowed)
         worker.stop()
         self._done(worker, _too_slow(allowed))

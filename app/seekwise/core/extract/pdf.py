@@ -1,5 +1,8 @@
 """PDF: PDFium's text layer page by page, with where each page starts, so a passage knows its page.
 
+A page with no text but a picture (a scan) is left to OCR: `read` records it in Document.ocr_pages,
+and `read_with_ocr` (the indexer's OCR pass) renders it and reads it with Tesseract in its place.
+
 pypdfium2 (Apache-2.0/BSD-3-Clause, PDFium itself BSD-3-Clause) reads a few hundred pages a second
 and copes with damaged files as Chrome does. It is native code, so this family runs isolated.
 """
@@ -9,17 +12,16 @@ from __future__ import annotations
 import logging
 import re
 
+from seekwise.core.extract import ocr
 from seekwise.core.extract.base import Document, ExtractionError, Family, Unsupported, join_pages
 
 log = logging.getLogger(__name__)
 
-VERSION = "pdf/1"
+VERSION = "pdf/2"
 EXTENSIONS = frozenset({".pdf"})
-SCANNED = "scanned PDF without a text layer (no OCR)"
 NO_TEXT = "PDF without any text"
 PASSWORD = "password-protected PDF"
 DAMAGED = "damaged PDF (cannot be opened)"
-_IMAGE_PAGES_CHECKED = 5
 # PDFium marks a hyphen it removed at a line end with U+FFFE and returns glyphs without a Unicode
 # mapping as C0 controls; neither is text. Tabs and line breaks stay.
 _JUNK = {c: None for c in [*range(0, 9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF, 0xAD]}
@@ -28,6 +30,15 @@ _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
 
 def read(data: bytes, name: str) -> Document:
     """Pages joined by a blank line; a page without text still has its start (that of the next)."""
+    return _read(data, with_ocr=False)
+
+
+def read_with_ocr(data: bytes, name: str) -> Document:
+    """As `read`, with the text of each scanned page (no text layer, a picture) read by OCR."""
+    return _read(data, with_ocr=True)
+
+
+def _read(data: bytes, with_ocr: bool) -> Document:
     import pypdfium2 as pdfium
     import pypdfium2.raw as raw
 
@@ -45,12 +56,33 @@ def read(data: bytes, name: str) -> Document:
         texts = [_page_text(pdf, i) for i in range(pages)]
         if pages and all(t is None for t in texts):
             raise ExtractionError("damaged PDF (no page could be read)")
+        scanned = tuple(i for i, t in enumerate(texts) if t == "" and _has_images(pdf, i))
+        for i in scanned if with_ocr else ():
+            texts[i] = _ocr_page(pdf, i)
         text, starts = join_pages(texts)
-        if not text:
-            raise Unsupported(SCANNED if _has_images(pdf, pages) else NO_TEXT)
-        return Document(text, "pdf", VERSION, title=_title(pdf), page_starts=starts)
+        if not text and not scanned:
+            raise Unsupported(NO_TEXT)
+        return Document(text, "pdf", VERSION, title=_title(pdf), page_starts=starts,
+                        ocr_pages=() if with_ocr else scanned)
     finally:
         pdf.close()
+
+
+def _ocr_page(pdf, index: int) -> str:  # noqa: ANN001
+    page = pdf[index]
+    try:
+        width, height = page.get_size()
+        bitmap = page.render(scale=ocr.render_scale(width, height), grayscale=True)
+        try:
+            picture = ocr.pnm(bitmap.to_numpy())
+        finally:
+            bitmap.close()
+    finally:
+        page.close()
+    try:
+        return ocr.read_picture(picture)
+    except ocr.OcrError as exc:
+        raise ExtractionError(f"page {index + 1}: {exc}") from exc
 
 
 def _page_text(pdf, index: int) -> str | None:  # noqa: ANN001 - pypdfium2 is imported lazily
@@ -76,22 +108,19 @@ def _page_text(pdf, index: int) -> str | None:  # noqa: ANN001 - pypdfium2 is im
     return _BLANK_LINES.sub("\n\n", text).strip()
 
 
-def _has_images(pdf, pages: int) -> bool:  # noqa: ANN001
-    """Does one of the first pages show an image (a scan) rather than nothing at all?"""
+def _has_images(pdf, index: int) -> bool:  # noqa: ANN001
+    """Does this page show a picture (a scan) rather than nothing at all?"""
     import pypdfium2 as pdfium
     import pypdfium2.raw as raw
 
-    for index in range(min(pages, _IMAGE_PAGES_CHECKED)):
-        try:
-            page = pdf[index]
-        except pdfium.PdfiumError:
-            continue
-        try:
-            if any(True for _ in page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE], max_depth=2)):
-                return True
-        finally:
-            page.close()
-    return False
+    try:
+        page = pdf[index]
+    except pdfium.PdfiumError:
+        return False
+    try:
+        return any(True for _ in page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE], max_depth=2))
+    finally:
+        page.close()
 
 
 def _title(pdf) -> str | None:  # noqa: ANN001
@@ -103,4 +132,4 @@ def _title(pdf) -> str | None:  # noqa: ANN001
     return title or None
 
 
-FAMILY = Family(VERSION, read, EXTENSIONS, isolated=True, size_factor=8)
+FAMILY = Family(VERSION, read, EXTENSIONS, isolated=True, size_factor=8, read_with_ocr=read_with_ocr)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 
 from seekwise.core.extract import (
-    code, doc, docx, epub, html, mail, markdown, markup, mbox, odt, outlook, pdf, plain, rtf, sheets, slides, structured,
+    code, doc, docx, epub, html, image, mail, markdown, markup, mbox, ocr, odt, outlook, pdf, plain, rtf, sheets,
+    slides, structured,
 )
 from seekwise.core.extract.base import Document, ExtractionError, Family, Unsupported
 
@@ -16,7 +18,7 @@ log = logging.getLogger(__name__)
 FAMILIES: tuple[Family, ...] = (
     plain.FAMILY, markdown.FAMILY, code.FAMILY, html.FAMILY, pdf.FAMILY, docx.FAMILY, odt.FAMILY, epub.FAMILY,
     rtf.FAMILY, mail.FAMILY, structured.CSV_FAMILY, structured.JSON_FAMILY, markup.RST_FAMILY, markup.ORG_FAMILY,
-    sheets.FAMILY, slides.FAMILY, outlook.FAMILY, mbox.FAMILY, doc.FAMILY,
+    sheets.FAMILY, slides.FAMILY, outlook.FAMILY, mbox.FAMILY, doc.FAMILY, image.FAMILY,
 )
 NO_EXTENSION = plain.FAMILY  # README, LICENSE-MIT, scripts: tried, and refused if the bytes are binary
 
@@ -70,9 +72,11 @@ def size_limit(family: Family, max_file_bytes: int) -> int:
     return max_file_bytes * family.size_factor
 
 
-def extract(path: str | os.PathLike[str], data: bytes, family: Family | None = None) -> Document:
+def extract(path: str | os.PathLike[str], data: bytes, family: Family | None = None,
+            with_ocr: bool = False) -> Document:
     """Bytes the caller read to text, in this process. The path only names the file: it is never opened.
     `family` overrides the choice by name (the isolation worker is handed the family the caller chose).
+    `with_ocr`: text in pictures too (slow; the OCR pass), stamped "<family id>+<OCR version>".
 
     Raises Unsupported (skip it) or ExtractionError (a reason for the user), never anything else.
     """
@@ -81,6 +85,9 @@ def extract(path: str | os.PathLike[str], data: bytes, family: Family | None = N
     if family is None:
         raise Unsupported(f"not a supported file type ({extension or 'no name'})")
     try:
+        if with_ocr and family.read_with_ocr is not None:
+            doc = family.read_with_ocr(data, name)
+            return replace(doc, extractor=f"{doc.extractor}+{ocr.VERSION}")
         return family.read(data, name)
     except ExtractionError:
         raise
