@@ -81,7 +81,7 @@ class Chunker:
             return []
         if page_starts:
             _mark_pages(units, page_starts)
-        starts = getattr(self.count_tokens, "token_starts", None)
+        starts = getattr(self.count_tokens, "starts_in", None)
         if starts:
             self._starts = _token_starts(starts, text, units)
         try:
@@ -216,20 +216,19 @@ class Chunker:
 STARTS_CHARS = 1 << 18   # text per tokenizer call when finding token offsets
 
 
-def _token_starts(starts: Callable[[list[str]], list[list[int]]], text: str, units: list[_Unit]) -> np.ndarray:
+def _token_starts(starts_in: Callable[[str, list[tuple[int, int]]], np.ndarray], text: str,
+                  units: list[_Unit]) -> np.ndarray:
     """Char offsets of every token of the units, tokenized a slice of text at a time: the tokenizer's
     per-token objects for a whole book at once came to some 45 bytes a char (200 MB for a 4.4 M char
     PDF), and the allocator kept most of that after the file."""
     parts: list[np.ndarray] = []
-    group: list[_Unit] = []
+    group: list[tuple[int, int]] = []
     size = 0
     for i, unit in enumerate(units):
-        group.append(unit)
+        group.append((unit.start, unit.end))
         size += unit.end - unit.start
         if size >= STARTS_CHARS or i == len(units) - 1:
-            per_unit = starts([text[u.start:u.end] for u in group])
-            parts.append(np.concatenate([np.asarray(offs, dtype=np.int64) + u.start
-                                         for u, offs in zip(group, per_unit)]))
+            parts.append(starts_in(text, group))
             group, size = [], 0
     return np.concatenate(parts)
 

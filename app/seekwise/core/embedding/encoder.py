@@ -8,7 +8,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -280,7 +280,14 @@ class TokenCounter:
         return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
 
     def token_starts(self, texts: Sequence[str]) -> list[np.ndarray]:
-        """Char offsets where each content token starts: span counts by bisection, one pass per file.
+        """Char offsets where each content token of each text starts (see starts_in)."""
+        flat, counts = self._starts(((text, 0) for text in texts))
+        return np.split(flat, np.cumsum(counts)[:-1]) if len(counts) else []
+
+    def starts_in(self, text: str, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+        """Char offsets in `text` where each content token of the spans starts, span after span: what
+        the chunker bisects to count a span's tokens. The same as token_starts over text[a:b] plus a,
+        joined, with the per-word work done once for all the spans rather than span by span.
 
         A token never crosses a space, tab or line break, and the tokenizer reads each word between
         them on its own (it normalizes a char at a time, then splits at every space), so a word's
@@ -288,29 +295,37 @@ class TokenCounter:
         is mostly words seen before: 4x less work than tokenizing it all). A run of more than
         PIECE_CHARS without a space is cut into pieces, a mid-word cut the chunker checks later.
         """
-        split: list[tuple[list[str], list[int]]] = []
-        for text in texts:
-            parts = _SEPARATORS.split(text)
-            ends = list(itertools.accumulate(map(len, parts)))
-            words, offsets = parts[::2], [0, *ends[1::2]]
-            if max(map(len, words)) > PIECE_CHARS:
-                words, offsets = _cut_long(words, offsets)
-            split.append((words, offsets))
+        return self._starts(((text[a:b], a) for a, b in spans))[0]
+
+    def _starts(self, parts: Iterable[tuple[str, int]]) -> tuple[np.ndarray, list[int]]:
+        """(token start offsets, each part's base added, end to end; the number of words per part)."""
+        words: list[str] = []
+        offsets: list[int] = []
+        per_part: list[int] = []
+        split = _SEPARATORS.split
+        for part, base in parts:
+            pieces = split(part)
+            ends = list(itertools.accumulate(map(len, pieces), initial=base))
+            these, at = pieces[::2], ends[0::2]
+            if max(map(len, these)) > PIECE_CHARS:
+                these, at = _cut_long(these, at)
+            words += these
+            offsets += at
+            per_part.append(len(these))
         known = self._words
         if len(known) > WORD_CACHE:
             known.clear()
-        missing = list(set().union(*(words for words, _ in split)).difference(known))
+        missing = list(set(words).difference(known))
         self._learn(missing)
-        out = []
-        for words, offsets in split:
-            inner = list(map(known.__getitem__, words))
-            counts = np.fromiter(map(len, inner), dtype=np.int64, count=len(inner))
-            flat = np.fromiter(itertools.chain.from_iterable(inner), dtype=np.int64, count=int(counts.sum()))
-            out.append(np.repeat(np.asarray(offsets, dtype=np.int64), counts) + flat)
+        inner = list(map(known.__getitem__, words))
+        counts = np.fromiter(map(len, inner), dtype=np.int64, count=len(inner))
+        flat = np.fromiter(itertools.chain.from_iterable(inner), dtype=np.int64, count=int(counts.sum()))
         for word in missing:
             if len(word) > CACHED_WORD_CHARS:  # a long word is seldom seen twice: not worth its memory
                 del known[word]
-        return out
+        starts = np.repeat(np.asarray(offsets, dtype=np.int64), counts) + flat
+        tokens_per_part = np.add.reduceat(counts, np.cumsum([0, *per_part[:-1]])) if per_part and len(counts) else []
+        return starts, [int(n) for n in tokens_per_part]
 
     def _learn(self, words: list[str]) -> None:
         """Token offsets of new words, tokenized as lines of words joined by spaces (a call per word
