@@ -451,8 +451,7 @@ class Indexer:
                 if reply == ("changed",) or (reply[0] == "error" and bool(reply[2:] and reply[2])):
                     left += 1   # changed since, or not readable just now: the next run
                 else:
-                    self._take_pictures(rec, reply, batch, report)
-                    read += 1
+                    read += self._take_pictures(rec, reply, batch, report)
                 prog.pictures_done += 1
                 notify(prog)
                 if len(batch) and time.monotonic() - last_commit > BATCH_SECONDS:
@@ -474,9 +473,9 @@ class Indexer:
         limit = extract.size_limit(family, self.max_file_bytes)
         return isolate.Job((rec.path, family, limit, rec.sha256), rec.size, seconds=rec.awaits_ocr * OCR_PAGE_SECONDS)
 
-    def _take_pictures(self, old: FileRecord, reply: isolate.Reply, batch: _Batch, report: IndexReport) -> None:
-        """The OCR pass's reply for a file into the batch: its new passages, or why its pictures stay
-        unread (the file keeps what its text layer gave, and is not tried again until it changes)."""
+    def _take_pictures(self, old: FileRecord, reply: isolate.Reply, batch: _Batch, report: IndexReport) -> bool:
+        """The OCR pass's reply for a file into the batch: its new passages (True), or why its pictures
+        stay unread (the file keeps what its text layer gave, and is not tried again until it changes)."""
         rec = replace(old, awaits_ocr=0, indexed_at=time.time(), chunk_ids=[])
         try:
             doc, rec.sha256, rec.size, spans, digests = isolate.unwrap(reply)
@@ -486,7 +485,7 @@ class Indexer:
                                          status="error" if old.status != "ok" else old.status))
             report.files_failed += 1
             report.problems.append((old.path, reason))
-            return
+            return False
         text, size = doc.text, prepare.DIGEST_BYTES
         chunks = [NewChunk(start, end, line, text[start:end], digests[i * size:(i + 1) * size], page)
                   for i, (start, end, line, page) in enumerate(spans)]
@@ -495,6 +494,7 @@ class Indexer:
         rec.reason = "" if chunks else ocr.NOTHING_FOUND
         batch.digests.update(ch.digest for ch in chunks)
         batch.changes.append(FileChange(rec, chunks))
+        return True
 
     def missing_in_order(self) -> list[int]:
         """Ids of the passages with no vector for this model, the most recently modified file's first
