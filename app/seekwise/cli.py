@@ -491,13 +491,13 @@ def cmd_watch(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with _open(args) as lib:
+        service = IndexService(lib, budget=budget)    # every write of this command goes through it
         for folder in args.folders:
-            lib.add_root(folder)
+            service.add_root(folder)
         if not lib.roots():
             print("seekwise: no folders yet; say which: seekwise watch ~/Documents", file=sys.stderr)
             return 1
         line = StatusLine(enabled=not args.quiet and sys.stderr.isatty(), quiet=args.quiet)
-        service = IndexService(lib, budget=budget)
         service.subscribe(line)
         service.start()
         answers = QueryServer(lib)   # `seekwise search` asks this process instead of loading the library

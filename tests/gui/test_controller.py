@@ -29,7 +29,7 @@ def test_a_folder_added_in_settings_on_first_run_starts_indexing(qtbot, themed, 
         with qtbot.waitSignal(dialog.job_finished, timeout=10000):
             dialog.add_folder(str(docs))
         qtbot.waitUntil(lambda: ctrl.service is not None and w.stack.currentWidget() is w.search_page, timeout=10000)
-        assert dialog.backend.service is ctrl.service
+        assert dialog.backend.writer is ctrl.service   # the one writer, now running
         qtbot.waitUntil(lambda: ok_files(ctrl) == 6, timeout=60000)
         dialog.reject()
     finally:

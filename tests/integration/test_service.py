@@ -197,6 +197,32 @@ def test_removing_a_root_forgets_its_files(lib, corpus):
         assert lib.store.counts()["files"] == 0
 
 
+def test_the_writer_works_before_its_worker_starts_and_after_it_stops(lib, tmp_path):
+    """The front ends' one writer: folders, rebuild and clear go through the service whether its
+    worker runs or not; before `start` and after `stop` it does them in place, never beside it."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    make_notes(first, 3)
+    make_notes(second, 2, start=3)
+    service = IndexService(lib, watch=False)
+    assert not service.running
+    service.add_root(first)
+    service.add_root(second)
+    assert lib.roots() == sorted([os.path.realpath(first), os.path.realpath(second)])
+    service.rebuild()                             # not running: the files are read here and now
+    assert lib.store.counts()["files"] == 5 and not service.running
+    service.remove_root(str(second))              # in place: its records are gone on return
+    assert lib.roots() == [os.path.realpath(first)] and lib.store.counts()["files"] == 3
+    with service:
+        assert service.running and service.wait_idle(120)
+        service.clear()                           # running: the worker does it, holding the lock
+        assert lib.roots() == [] and lib.store.counts()["files"] == 0
+        service.add_root(first)
+        assert service.wait_idle(120) and lib.store.counts()["files"] == 3
+    assert not service.running
+    service.clear()
+    assert lib.store.counts()["files"] == 0
+
+
 def test_seekwise_watch_keeps_another_process_up_to_date(tmp_path, corpus):
     """The CLI end to end: `watch` in one process, `search` in others, a save found within seconds."""
     import signal

@@ -109,6 +109,8 @@ GUI_MAY_IMPORT = frozenset({
     "seekwise.core.idle",
 })
 LIBRARY_INTERNALS = frozenset({"store", "derived", "encoder", "tokens", "chunker"})
+LIBRARY_WRITES = frozenset({"add_root", "remove_root", "drop_root", "forget", "clear", "rebuild", "index",
+                            "acquire_writer", "writing", "make_indexer"})
 
 
 def core_imports_not_allowed(source: str, module: str) -> set[str]:
@@ -159,4 +161,29 @@ def test_the_gui_imports_only_the_public_core():
 def test_the_gui_reaches_into_no_library_internals():
     offenders = [f"{path.relative_to(GUI)}:{line}: .{attr}" for path in GUI.rglob("*.py")
                  for line, attr in internal_reach_ins(path.read_text())]
+    assert not offenders
+
+
+def library_writes(source: str) -> list[tuple[int, str]]:
+    """(line, method) for every write called on a Library (`lib.x()`, `self.library.x()`,
+    `Library.x`): the GUI writes through its IndexService, the one writer, never beside it."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in LIBRARY_WRITES:
+            owner = node.value
+            name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+            if name in ("lib", "library", "Library"):
+                found.append((node.lineno, node.attr))
+    return sorted(found)
+
+
+def test_the_write_rule_catches_library_writes_however_reached():
+    source = ("lib.add_root(f)\nself.library.clear()\nrun(Library.rebuild)\nself.writer.add_root(f)\n"
+              "self.folder_list.clear()\nlib.roots()\n")
+    assert library_writes(source) == [(1, "add_root"), (2, "clear"), (3, "rebuild")]
+
+
+def test_the_gui_writes_only_through_the_service():
+    offenders = [f"{path.relative_to(GUI)}:{line}: .{name}" for path in GUI.rglob("*.py")
+                 for line, name in library_writes(path.read_text())]
     assert not offenders

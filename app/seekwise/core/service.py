@@ -1,5 +1,8 @@
 """The background indexer both front ends drive: `seekwise watch` in the foreground, the GUI in a thread.
 
+It is also the one writer API of a front end: folders, exclusions, clear and rebuild go through it
+whether or not its worker runs yet (before `start`, they are done at once on the calling thread).
+
 One worker thread owns the library's writer lock and does all writing. Work comes in two queues:
 paths a watcher just reported (a save the user is waiting to find) and the backlog (full scans of
 roots: the catch-up at start, rescans after lost events). A long backlog run is preempted when an
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 PREEMPT_AFTER_S = 0.5        # a backlog run younger than this finishes its file before an edit jumps in
 LOCK_RETRY_S = 5.0           # how often a service that found another writer tries again
 PUBLISH_EVERY_S = 0.25       # progress events at most this often (final states always)
+JOB_TIMEOUT_S = 600.0        # how long clear/rebuild wait for the worker to take them
 SAVE_EVERY_S = 120.0         # the ANN file, while the service runs
 BACKGROUND_BATCH = 32        # chunks embedded per commit: what an edit may wait behind (~1 s on one thread)
 FULL_SPEED_BATCH = 256
@@ -212,6 +216,9 @@ class IndexService:
 
     def remove_root(self, folder: str) -> None:
         """Forget a folder: its files leave the library (done by the worker, which holds the lock)."""
+        if not self.running:
+            self.library.remove_root(folder)
+            return
         root = self.library.drop_root(folder)
         with self._cond:
             self._backlog.pop(root, None)
@@ -224,6 +231,28 @@ class IndexService:
         self.library.ignore = rules
         self._restart_watcher()
         self.rescan()
+
+    def clear(self, timeout: float = JOB_TIMEOUT_S) -> None:
+        """Forget every folder and everything indexed (the files themselves are untouched)."""
+        self._exclusive(Library.clear, timeout)
+
+    def rebuild(self, timeout: float = JOB_TIMEOUT_S) -> None:
+        """Re-read every file into fresh indexes; nothing is embedded twice (the vector cache stays).
+        A running worker re-reads them in the background; before `start`, it is done here and now."""
+        self._exclusive(Library.rebuild, timeout)
+        if self.running:
+            self.rescan()
+        else:
+            self.library.index()
+
+    def _exclusive(self, fn: Callable[[Library], object], timeout: float) -> object:
+        return self.run_exclusive(fn).result(timeout) if self.running else fn(self.library)
+
+    @property
+    def running(self) -> bool:
+        """The worker is up and takes the writes (until it has stopped: never two writers in one
+        process); before `start` and after `stop` they happen in place."""
+        return self._thread is not None and self._thread.is_alive()
 
     def run_exclusive(self, fn: Callable[[Library], object]) -> Future:
         """Run fn(library) in the worker, holding the writer lock, between runs (a running one is

@@ -51,7 +51,8 @@ class SeekwiseApp(QObject):
         self.model = model
         self.index_enabled = index
         self.library: Library | None = None
-        self.service: IndexService | None = None
+        self.service: IndexService | None = None   # the writer once its worker runs
+        self.writer: IndexService | None = None    # every write to the open library goes through it
         self.tray = None          # seekwise.gui.tray.Tray, when available
         self.hotkey = None        # seekwise.gui.hotkey.GlobalHotkey
         self.instance = None      # seekwise.gui.single_instance.SingleInstance
@@ -103,6 +104,7 @@ class SeekwiseApp(QObject):
             lib.close()
             return
         self.library = lib
+        self.writer = IndexService(lib)            # its worker starts once there is a folder to index
         self.window.set_library(lib)
         self.runner.run(lib.warm_up, self._warmed)   # the model and indexes, before the first keystroke
         self.queries = QueryServer(lib)
@@ -171,10 +173,10 @@ class SeekwiseApp(QObject):
         self.repair_view.show_problem(f"The repair did not finish: {exc}", True)
 
     def start_service(self) -> None:
-        if self.service is not None or self.library is None:
+        if self.service is not None or self.writer is None:
             return
-        budget = CpuBudget(threads=max(1, self.prefs.background_threads))
-        self.service = IndexService(self.library, budget=budget)
+        self.writer.budget = CpuBudget(threads=max(1, self.prefs.background_threads))   # as set by now
+        self.service = self.writer
         self._unsubscribe = self.service.subscribe(self.state_changed.emit)   # queued to this thread
         self.service.start()
         self.check_power()
@@ -182,8 +184,8 @@ class SeekwiseApp(QObject):
     @Slot(list)
     def start_indexing(self, folders: list[str]) -> None:
         """The welcome view's Start: remember the folders (off-thread: a store write), then index."""
-        lib, service = self.library, self.service
-        if lib is None:
+        writer = self.writer
+        if writer is None:
             return
 
         def added(_: object) -> None:
@@ -191,9 +193,8 @@ class SeekwiseApp(QObject):
             if self.index_enabled and self.service is None:
                 self.start_service()
             self.refresh_status()
-        # a running service adds the root itself: it scans it and restarts the watcher to include it
-        add = service.add_root if service is not None else lib.add_root
-        self.runner.run(lambda: [add(f) for f in folders], added)
+        # a running service scans the new root and restarts its watcher to include it
+        self.runner.run(lambda: [writer.add_root(f) for f in folders], added)
 
     @Slot()
     def add_folder(self) -> None:
@@ -308,7 +309,7 @@ class SeekwiseApp(QObject):
             self.settings_dialog.raise_()
             self.settings_dialog.activateWindow()
             return
-        backend = (LibraryBackend(self.library, self.service) if self.library is not None
+        backend = (LibraryBackend(self.library, self.writer) if self.writer is not None
                    else NoLibraryBackend(self.open_error, self.data_dir))
         dialog = SettingsDialog(backend, self.prefs, hotkey=self.hotkey, parent=self.window)
         dialog.settings_saved.connect(self._settings_saved)
@@ -321,8 +322,6 @@ class SeekwiseApp(QObject):
         self.window.filters.set_roots(roots)
         if roots and self.service is None and self.library is not None and self.index_enabled:
             self.start_service()
-            if self.settings_dialog is not None:
-                self.settings_dialog.backend.service = self.service   # later edits go through it
         if roots and self.window.stack.currentWidget() is self.window.welcome:
             self.window.show_search_page()
         self.refresh_status()
@@ -380,7 +379,7 @@ class SeekwiseApp(QObject):
             self.tray.hide()
 
     def _stop_core(self) -> None:
-        service, self.service = self.service, None
+        service, self.service, self.writer = self.service, None, None
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None

@@ -1,6 +1,6 @@
-"""What the settings dialog may do to the library, in one place: through the running IndexService
-when there is one (it owns the writer lock), else straight on the Library. Every method may be slow:
-the dialog calls them off the GUI thread."""
+"""What the settings dialog may do to the library, in one place. Reads come from the Library; every
+write goes through the IndexService, the front end's one writer (it does them itself whether or not
+its worker runs yet). Every method may be slow: the dialog calls them off the GUI thread."""
 
 from __future__ import annotations
 
@@ -9,27 +9,22 @@ from seekwise.core.library import Library
 from seekwise.core.paths import LibraryPaths
 from seekwise.core.service import IndexService
 
-JOB_TIMEOUT_S = 600.0
-
 
 class LibraryBackend:
     """The Library-like facade SettingsDialog works over (tests may hand it any object with these)."""
 
-    def __init__(self, library: Library, service: IndexService | None = None) -> None:
+    def __init__(self, library: Library, writer: IndexService) -> None:
         self.library = library
-        self.service = service
+        self.writer = writer
 
     def roots(self) -> list[str]:
         return self.library.roots()
 
     def add_root(self, folder: str) -> str:
-        return self.service.add_root(folder) if self.service else self.library.add_root(folder)
+        return self.writer.add_root(folder)
 
     def remove_root(self, folder: str) -> None:
-        if self.service:
-            self.service.remove_root(folder)
-        else:
-            self.library.remove_root(folder)
+        self.writer.remove_root(folder)
 
     def model(self) -> ModelManifest:
         """The model the open library uses (the bundled one unless the settings chose another)."""
@@ -41,28 +36,17 @@ class LibraryBackend:
 
     def apply_rules(self, rules: IgnoreRules) -> None:
         """New exclusions and file types: rescans every folder so the library follows them."""
-        if self.service:
-            self.service.set_ignore(rules)
-        else:
-            self.library.ignore = rules
+        self.writer.set_ignore(rules)
 
     def rebuild(self) -> None:
         """Re-read every file into fresh indexes (nothing is embedded twice: the vector cache stays)."""
-        if self.service:
-            self.service.run_exclusive(Library.rebuild).result(JOB_TIMEOUT_S)
-            self.service.rescan()
-        else:
-            self.library.rebuild()
-            self.library.index()
+        self.writer.rebuild()
 
     problem = ""      # set when there is no library: the dialog then offers only what needs none
 
     def clear(self) -> None:
         """Forget every folder and everything indexed (the files themselves are untouched)."""
-        if self.service:
-            self.service.run_exclusive(Library.clear).result(JOB_TIMEOUT_S)
-        else:
-            self.library.clear()
+        self.writer.clear()
 
 
 class NoLibraryBackend:
@@ -72,7 +56,7 @@ class NoLibraryBackend:
     def __init__(self, problem: str, data_dir: str | None = None) -> None:
         self.problem = f"The library did not open: {problem}"
         self.library = None
-        self.service = None
+        self.writer = None
         self._data_dir = LibraryPaths.resolve(data_dir).root
 
     def roots(self) -> list[str]:
